@@ -1,0 +1,251 @@
+"""Benchmark of the clinic planner: CP-SAT against the greedy first-fit baseline.
+
+Generates a seeded clinic (default: 10 practitioners, 6 rooms, 2 devices, 1,000
+courses of 4-12 sessions over 16 weeks), plans it with both planners in the same run,
+validates both plans with the independent checker and prints one table.
+
+    .venv/bin/python bench/bench_planner.py [--courses 1000] [--weeks 16]
+        [--time-limit 60] [--seed 1] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from datetime import date, time, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from mesoclinic.core.planning import (
+    Busy,
+    Course,
+    Device,
+    Practitioner,
+    Problem,
+    Room,
+    TimeRange,
+    plan_cpsat,
+    plan_first_fit,
+    plan_metrics,
+    plan_violations,
+    upper_bound,
+)
+
+START = date(2025, 3, 3)  # a Monday; fixed so that runs are comparable
+TECHNIQUES = {
+    # technique: (share of courses, durations in minutes, device kind)
+    "needle_manual": (0.55, (30, 45, 45, 60), None),
+    "needle_injector": (0.27, (30, 45), None),
+    "electroporation": (0.10, (45, 60), "electroporation"),
+    "oxygen_jet": (0.08, (30, 45), "oxygen_jet"),
+}
+
+
+def _hours(start: int, end: int) -> tuple[TimeRange, ...]:
+    return (TimeRange(time(start), time(end)),)
+
+
+def generate(
+    *,
+    seed: int = 1,
+    practitioners: int = 10,
+    rooms: int = 6,
+    courses: int = 1000,
+    weeks: int = 16,
+) -> Problem:
+    """A deterministic synthetic clinic for the given seed and size."""
+    rng = random.Random(seed)
+    end = START + timedelta(days=7 * weeks - 1)
+    opening = {d: _hours(8, 21) for d in range(5)} | {5: _hours(9, 17)}
+    holidays = frozenset(d for d in (date(2025, 5, 1), date(2025, 5, 9)) if d <= end)
+    staff = []
+    for i in range(practitioners):
+        # Two shifts keep the number of practitioners at work near the number of rooms.
+        shift = _hours(8, 16) if i % 2 == 0 else _hours(13, 21)
+        days = [0, 1, 2, 3, 4]
+        if i % 3 == 0:  # some work Saturday and take a weekday off
+            days.remove(rng.randrange(5))
+            days.append(5)
+        hours = {d: (_hours(9, 17) if d == 5 else shift) for d in days}
+        absences = set()
+        if rng.random() < 0.5:  # a week of leave
+            first = START + timedelta(days=7 * rng.randrange(weeks))
+            absences |= {first + timedelta(days=j) for j in range(7)}
+        absences |= {START + timedelta(days=rng.randrange(7 * weeks)) for _ in range(2)}
+        credentials = {"needle_manual"}
+        if i < 6:
+            credentials.add("needle_injector")
+        if i % 3 == 1 or i == 0:
+            credentials.add("electroporation")
+        if i in (2, 5, 9):
+            credentials.add("oxygen_jet")
+        staff.append(
+            Practitioner(
+                id=f"P{i:02d}",
+                working_hours=hours,
+                credentials=frozenset(credentials),
+                absences=frozenset(absences),
+            )
+        )
+    room_list = tuple(Room(id=f"R{i}") for i in range(rooms))
+    devices = (Device(id="D-EP", kind="electroporation"), Device(id="D-OX", kind="oxygen_jet"))
+    busy = [
+        # Weekly maintenance of room R0 on Wednesday mornings.
+        Busy("room", "R0", START + timedelta(days=7 * w + 2), time(8), time(10), "maintenance")
+        for w in range(weeks)
+    ]
+    names = list(TECHNIQUES)
+    weights = [TECHNIQUES[t][0] for t in names]
+    course_list = []
+    patients = 0
+    for c in range(courses):
+        technique = rng.choices(names, weights)[0]
+        _, durations, kind = TECHNIQUES[technique]
+        if rng.random() < 0.05 and patients:
+            patient = f"pt{rng.randrange(patients)}"
+        else:
+            patient = f"pt{patients}"
+            patients += 1
+        total = rng.randint(4, 12)
+        if rng.random() < 0.8:
+            gap, lo, hi = 7, rng.choice((5, 6)), rng.choice((9, 10))
+        else:
+            gap, lo, hi = 14, 10, 18
+        done = 0
+        previous = earliest = latest = None
+        if rng.random() < 0.4:  # in progress: the clinic does not start empty
+            done = rng.randint(1, total - 1)
+            previous = START - timedelta(days=rng.randint(0, lo))
+        else:
+            earliest = START + timedelta(days=rng.randrange(7 * weeks - 14))
+            latest = earliest + timedelta(days=rng.randint(7, 14))
+        credentialed = [p.id for p in staff if technique in p.credentials]
+        preferred = None
+        if rng.random() < (0.4 if done else 0.1):
+            preferred = rng.choice(credentialed)
+        weekdays: frozenset[int] = frozenset()
+        if rng.random() < 0.3:
+            weekdays = frozenset(rng.sample(range(6), 3))
+        times: tuple[TimeRange, ...] = ()
+        if rng.random() < 0.3:
+            times = rng.choice((_hours(8, 13), _hours(16, 20)))
+        unavailable: frozenset[date] = frozenset()
+        if rng.random() < 0.2:
+            unavailable = frozenset(
+                START + timedelta(days=rng.randrange(7 * weeks)) for _ in range(rng.randint(2, 6))
+            )
+        course_list.append(
+            Course(
+                id=f"C{c:04d}",
+                patient_id=patient,
+                technique=technique,
+                device_kind=kind,
+                duration_min=rng.choice(durations),
+                sessions_remaining=total - done,
+                sessions_done=done,
+                min_interval_days=lo,
+                max_interval_days=hi,
+                preferred_gap_days=gap,
+                previous_session_date=previous,
+                earliest_start=earliest,
+                latest_start=latest,
+                preferred_practitioner=preferred,
+                preferred_weekdays=weekdays,
+                preferred_times=times,
+                unavailable_dates=unavailable,
+            )
+        )
+    return Problem(
+        start=START,
+        end=end,
+        opening_hours=opening,
+        holidays=holidays,
+        practitioners=tuple(staff),
+        rooms=room_list,
+        devices=devices,
+        courses=tuple(course_list),
+        busy=tuple(busy),
+        timezone="Europe/Moscow",
+        slot_minutes=15,
+    )
+
+
+def _print_load(problem: Problem) -> None:
+    """Demand (every session at its preferred gap from its earliest day) per week against
+    the practitioners' working minutes, to see how tight the generated clinic is."""
+    weeks = ((problem.end - problem.start).days + 1) // 7
+    demand = [0] * weeks
+    for c in problem.courses:
+        day = c.earliest_start or (c.previous_session_date + timedelta(days=c.preferred_gap_days))
+        for _ in range(c.sessions_remaining):
+            week = (day - problem.start).days // 7
+            if 0 <= week < weeks:
+                demand[week] += c.duration_min
+            day += timedelta(days=c.preferred_gap_days)
+    supply = [0] * weeks
+    for p in problem.practitioners:
+        for offset in range(7 * weeks):
+            day = problem.start + timedelta(days=offset)
+            if day in p.absences or day in problem.holidays:
+                continue
+            for r in p.working_hours.get(day.weekday(), ()):
+                supply[offset // 7] += (r.end.hour - r.start.hour) * 60
+    print("weekly load:", " ".join(f"{d / s:.0%}" for d, s in zip(demand, supply, strict=True)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--courses", type=int, default=1000)
+    parser.add_argument("--practitioners", type=int, default=10)
+    parser.add_argument("--rooms", type=int, default=6)
+    parser.add_argument("--weeks", type=int, default=16)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--load", action="store_true", help="print the weekly load profile")
+    args = parser.parse_args(argv)
+    problem = generate(
+        seed=args.seed,
+        practitioners=args.practitioners,
+        rooms=args.rooms,
+        courses=args.courses,
+        weeks=args.weeks,
+    )
+    total = sum(c.sessions_remaining for c in problem.courses)
+    bound = upper_bound(problem)
+    if args.load:
+        _print_load(problem)
+    print(
+        f"clinic: {len(problem.practitioners)} practitioners, {len(problem.rooms)} rooms, "
+        f"{len(problem.devices)} devices, {len(problem.courses)} courses, {total} sessions "
+        f"to place, {args.weeks} weeks; upper bound {bound}; seed {args.seed}"
+    )
+    rows = []
+    greedy = plan_first_fit(problem)
+    rows.append(("first-fit", greedy))
+    cpsat = plan_cpsat(problem, time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
+    rows.append((f"CP-SAT ({args.workers}w)", cpsat))
+    header = (
+        "| planner | placed | of all | of bound | mean abs(gap - preferred), days "
+        "| continuity | workload CV | time, s | violations |"
+    )
+    print(header)
+    print("|" + "---|" * 9)
+    for name, plan in rows:
+        m = plan_metrics(problem, plan, bound=bound)
+        violations = plan_violations(problem, plan)
+        print(
+            f"| {name} | {m.placed} | {m.share_of_all:.1%} | {m.share_of_bound:.2%} "
+            f"| {m.mean_gap_deviation_days:.2f} | {m.continuity:.1%} | {m.workload_cv:.3f} "
+            f"| {m.solve_time_s:.1f} | {len(violations)} |"
+        )
+        for v in violations[:5]:
+            print("   ", v)
+    print(f"CP-SAT status: {cpsat.status}; stats: {dict(cpsat.stats)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

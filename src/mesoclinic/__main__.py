@@ -1,0 +1,3 @@
+from mesoclinic.cli import main
+
+raise SystemExit(main())

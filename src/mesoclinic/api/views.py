@@ -1,0 +1,178 @@
+"""The HTTP API (django-ninja, OpenAPI at /api/v1/docs).
+
+Authentication: `Authorization: Bearer mc_…` (see `mesoclinic apitoken`) or the
+browser session. Every endpoint runs with the caller's scope, exactly as the web pages
+do: organisation-scoped, permission-checked, and audited for patient data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from mesoclinic.accounts.scope import scope_for
+from mesoclinic.api.services import api_token_check
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.core.screening import ScreeningInputError, ScreeningRequest, ScreeningResult, screen
+from mesoclinic.patients.selectors import patient_get, patient_list
+from mesoclinic.scheduling.selectors import appointment_list
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        found = api_token_check(raw=token, now=timezone.now())
+        if found is None:
+            return None
+        request.user = found.user
+        request.scope = scope_for(found.user, clinic_id=found.clinic_id)
+        request.clinic = found.clinic
+        return found.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in browser session (CSRF-checked for writes)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and request.scope is not None:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Mesoclinic API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), SessionAuth()],
+    description=__doc__,
+)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": "permission denied"}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+class Me(Schema):
+    username: str
+    organisation_id: int
+    clinic_id: int | None
+    roles: list[str]
+
+
+@api.get("/me", response=Me, tags=["accounts"])
+def me(request):
+    scope = request.scope
+    return Me(
+        username=request.user.username,
+        organisation_id=scope.organisation_id,
+        clinic_id=scope.clinic_id,
+        roles=sorted(r.value for r in scope.roles),
+    )
+
+
+class PatientOut(Schema):
+    id: int
+    family_name: str
+    given_name: str
+    middle_name: str
+    birth_date: dt.date
+    sex: str
+    phone: str
+    email: str
+    preferred_language: str
+
+
+@api.get("/patients", response=list[PatientOut], tags=["patients"])
+def patients(request, q: str = "", limit: int = 50):
+    """Patients of the organisation matching `q` (name, phone, email, date of birth)."""
+    rows = list(patient_list(scope=request.scope, query=q[:100])[: max(1, min(limit, 200))])
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        detail={"api": "patients", "q": q, "count": len(rows)},
+    )
+    return rows
+
+
+@api.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
+def patient(request, patient_id: int):
+    found = patient_get(scope=request.scope, patient_id=patient_id)
+    audit_record(action=AuditAction.READ, request=request, obj=found, detail={"api": True})
+    return found
+
+
+class AppointmentOut(Schema):
+    id: int
+    patient_id: int
+    practitioner_id: int
+    room_id: int | None
+    device_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+    technique_id: str
+    plan_id: int | None
+    session_number: int | None
+
+
+@api.get("/appointments", response=list[AppointmentOut], tags=["schedule"])
+def appointments(request, first_day: dt.date, last_day: dt.date):
+    """The current clinic's appointments starting between two dates (at most 62 days)."""
+    if request.clinic is None:
+        raise HttpError(400, "no clinic")
+    if last_day < first_day or (last_day - first_day).days > 62:
+        raise HttpError(422, "last_day must be on or after first_day, at most 62 days later")
+    return list(
+        appointment_list(
+            scope=request.scope, clinic=request.clinic, first_day=first_day, last_day=last_day
+        )
+    )
+
+
+class ScreeningError(Schema):
+    detail: str
+    problems: list[str]
+
+
+@api.post("/screen", response={200: ScreeningResult, 422: ScreeningError}, tags=["safety"])
+def screen_session(request, payload: ScreeningRequest, today: dt.date | None = None):
+    """Screen a planned session (format: docs/screening.md); clinical staff only."""
+    request.scope.require("patients.view_clinical")
+    try:
+        result = screen(payload, kb=load_knowledge(), today=today or timezone.localdate())
+    except ScreeningInputError as exc:
+        problems = list(getattr(exc, "problems", None) or [str(exc)])
+        return Status(422, ScreeningError(detail="invalid screening request", problems=problems))
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        detail={"api": "screen", "level": str(result.level)},
+    )
+    return Status(200, result)
+
+
+class KnowledgeVersion(Schema):
+    version: str
+    short: str
+
+
+@api.get("/knowledge/version", response=KnowledgeVersion, tags=["safety"])
+def knowledge_version(request):
+    kb = load_knowledge()
+    return KnowledgeVersion(version=kb.version, short=kb.short_version)

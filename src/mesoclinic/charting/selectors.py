@@ -1,0 +1,134 @@
+"""Reads of the session day, always through the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from mesoclinic.accounts.models import Clinic
+from mesoclinic.accounts.scope import Scope, get_scoped_or_404, scoped
+from mesoclinic.charting.models import AftercarePolicy, PatientFlag, TreatmentSession
+from mesoclinic.consultations.engine import kb as knowledge
+from mesoclinic.consultations.models import TreatmentPlan
+from mesoclinic.core.aftercare import AftercareItem, aftercare_for
+from mesoclinic.inventory.models import Lot, LotStatus, StockBalance
+from mesoclinic.scheduling.models import Appointment
+
+
+@dataclass
+class DayRow:
+    appointment: Appointment
+    session: TreatmentSession | None
+    plan: TreatmentPlan | None
+
+    @property
+    def progress(self) -> tuple[int, int] | None:
+        if self.plan is None:
+            return None
+        return (self.appointment.session_number or 1, self.plan.sessions)
+
+
+def day_sessions(
+    *, scope: Scope, clinic: Clinic, day: dt.date, practitioner_id: int | None = None
+) -> list[DayRow]:
+    """The clinic's appointments on `day` (its own time zone) with their sessions and plans."""
+    scope.require("patients.view_clinical")
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=clinic.zone)
+    appointments = (
+        scoped(Appointment, scope, permission="schedule.view")
+        .filter(
+            clinic=clinic,
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=1),
+        )
+        .exclude(status="cancelled")
+        .select_related("patient", "practitioner", "room")
+        .order_by("starts_at")
+    )
+    if practitioner_id:
+        appointments = appointments.filter(practitioner_id=practitioner_id)
+    appointments = list(appointments)
+    sessions = {
+        s.appointment_id: s
+        for s in scoped(TreatmentSession, scope).filter(
+            appointment_id__in=[a.pk for a in appointments]
+        )
+    }
+    plans = {
+        p.pk: p
+        for p in scoped(TreatmentPlan, scope).filter(
+            pk__in=[a.plan_id for a in appointments if a.plan_id]
+        )
+    }
+    return [DayRow(a, sessions.get(a.pk), plans.get(a.plan_id)) for a in appointments]
+
+
+def session_get(*, scope: Scope, session_id: int) -> TreatmentSession:
+    """One session of the scope's organisation (clinical staff only), or 404."""
+    return get_scoped_or_404(
+        TreatmentSession.objects.select_related(
+            "patient",
+            "practitioner",
+            "clinic",
+            "plan",
+            "appointment",
+            "signed_by",
+            "override_by",
+            "screened_by",
+        ),
+        scope,
+        permission="patients.view_clinical",
+        pk=session_id,
+    )
+
+
+def lots_for_charting(*, scope: Scope, clinic_id: int, on_date: dt.date) -> list[Lot]:
+    """Usable lots at the clinic, grouped by product and first expiry first (FEFO)."""
+    balances = dict(
+        StockBalance.objects.filter(
+            organisation_id=scope.organisation_id, clinic_id=clinic_id, quantity_ul__gt=0
+        ).values_list("lot_id", "quantity_ul")
+    )
+    lots = list(
+        scoped(Lot, scope, permission="inventory.view")
+        .filter(pk__in=list(balances), status=LotStatus.AVAILABLE, expiry_date__gte=on_date)
+        .select_related("product")
+        .order_by("product__name", "expiry_date", "received_on", "pk")
+    )
+    for lot in lots:
+        lot.available_ul = balances[lot.pk]
+    return lots
+
+
+def patient_flags(*, scope: Scope, patient) -> QuerySet[PatientFlag]:
+    """Serious side effects flagged on the patient's record, newest first."""
+    return (
+        scoped(PatientFlag, scope, permission="patients.view_clinical")
+        .filter(patient=patient)
+        .select_related("side_effect")
+    )
+
+
+def aftercare_items(*, session: TreatmentSession, language: str) -> list[AftercareItem]:
+    """Aftercare for exactly the zones and techniques charted, with the clinic's durations."""
+    kb = knowledge()
+    entries = list(session.entries.select_related("product"))
+    zones = list(dict.fromkeys(e.zone_id for e in entries))
+    techniques = list(dict.fromkeys(e.technique_id for e in entries))
+    ingredients = {
+        i
+        for e in entries
+        if e.product_id and e.product.kb_product_id in kb.product
+        for i in kb.product_ingredients[e.product.kb_product_id]
+    }
+    policy = AftercarePolicy.objects.filter(clinic_id=session.clinic_id).first()
+    return aftercare_for(
+        kb=kb,
+        zones=zones,
+        techniques=techniques,
+        language="ru" if language.startswith("ru") else "en",
+        ingredients=ingredients,
+        policy={"aftercare_hours": policy.hours} if policy else None,
+    )

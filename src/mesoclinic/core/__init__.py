@@ -1,0 +1,1 @@
+"""Pure-Python clinical core: no Django import anywhere below this package."""

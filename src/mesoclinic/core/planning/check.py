@@ -1,0 +1,231 @@
+"""Independent validation of placements against a Problem.
+
+Written apart from the planners (minutes and dates, no slot bitmasks) so that tests
+and the benchmark check the planners rather than repeat them. The same checks give
+the receptionist clear messages when an appointment is entered or adjusted by hand.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, time
+
+from mesoclinic.core.planning.messages import RESOURCE_RU, Message, message
+from mesoclinic.core.planning.model import Course, Placement, Plan, Problem, TimeRange
+
+
+def _minutes(value: time) -> int:
+    if value == time(23, 59):
+        return 24 * 60  # the planner stores a session ending at midnight as 23:59
+    return value.hour * 60 + value.minute
+
+
+def _covered(ranges: Iterable[TimeRange], start: int, end: int) -> bool:
+    """[start, end) lies inside the union of the ranges."""
+    spans = sorted((_minutes(r.start), _minutes(r.end)) for r in ranges)
+    cursor = start
+    for lo, hi in spans:
+        if lo > cursor:
+            break
+        cursor = max(cursor, hi)
+        if cursor >= end:
+            return True
+    return cursor >= end
+
+
+def _label(p: Placement) -> tuple[str, str]:
+    return (
+        f"Course {p.course_id} session {p.session_index}",
+        f"Курс {p.course_id}, сеанс {p.session_index}",
+    )
+
+
+def placement_issues(
+    problem: Problem,
+    placements: Sequence[Placement],
+    *,
+    check_windows: bool = True,
+) -> list[Message]:
+    """Everything wrong with these placements, as messages a receptionist can act on.
+
+    Checks the horizon, opening hours and holidays, practitioner hours, absences and
+    credentials, devices, session length and slot grid, the patient's unavailable dates,
+    double bookings (among the placements and against `problem.busy`) and, with
+    `check_windows`, each course's interval windows.
+    """
+    courses = {c.id: c for c in problem.courses}
+    practitioners = {p.id: p for p in problem.practitioners}
+    rooms = {r.id for r in problem.rooms}
+    devices = {d.id: d.kind for d in problem.devices}
+    issues: list[Message] = []
+    for p in placements:
+        what, what_ru = _label(p)
+        ctx = {"what": what, "what_ru": what_ru, "day": p.day, "start": p.start, "end": p.end}
+        course = courses.get(p.course_id)
+        if course is None:
+            issues.append(
+                message("unknown_resource", resource="course", resource_id=p.course_id, **ctx)
+            )
+            continue
+        start, end = _minutes(p.start), _minutes(p.end)
+        if not problem.start <= p.day <= problem.end:
+            issues.append(message("outside_horizon_day", **ctx))
+        opening = problem.opening_hours.get(p.day.weekday(), ())
+        if p.day in problem.holidays or not opening:
+            issues.append(message("clinic_closed", **ctx))
+        elif not _covered(opening, start, end):
+            issues.append(message("outside_opening_hours", **ctx))
+        if end - start != course.duration_min or start % problem.slot_minutes:
+            issues.append(message("off_grid", slot=problem.slot_minutes, **ctx))
+        if p.day in course.unavailable_dates:
+            issues.append(message("patient_unavailable", **ctx))
+        practitioner = practitioners.get(p.practitioner_id)
+        if practitioner is None:
+            issues.append(
+                message(
+                    "unknown_resource",
+                    resource="practitioner",
+                    resource_id=p.practitioner_id,
+                    **ctx,
+                )
+            )
+        else:
+            who = practitioner.name or practitioner.id
+            if p.day in practitioner.absences:
+                issues.append(message("practitioner_absent", practitioner=who, **ctx))
+            elif not _covered(practitioner.working_hours.get(p.day.weekday(), ()), start, end):
+                issues.append(message("outside_working_hours", practitioner=who, **ctx))
+            if course.technique not in practitioner.credentials:
+                issues.append(
+                    message(
+                        "missing_credential", practitioner=who, technique=course.technique, **ctx
+                    )
+                )
+        if p.room_id not in rooms:
+            issues.append(
+                message("unknown_resource", resource="room", resource_id=p.room_id, **ctx)
+            )
+        if course.device_kind is not None:
+            if p.device_id is None:
+                issues.append(message("missing_device", kind=course.device_kind, **ctx))
+            elif devices.get(p.device_id) != course.device_kind:
+                issues.append(
+                    message("wrong_device", device=p.device_id, kind=course.device_kind, **ctx)
+                )
+    issues += _overlaps(problem, placements, courses)
+    if check_windows:
+        issues += _windows(problem, placements, courses)
+    return issues
+
+
+def _overlaps(
+    problem: Problem, placements: Sequence[Placement], courses: dict[str, Course]
+) -> list[Message]:
+    """Double bookings of practitioners, rooms, devices and patients."""
+    booked: dict[tuple[str, str, date], list[tuple[int, int, Placement | None]]] = defaultdict(list)
+    for busy in problem.busy:
+        key = (busy.resource, busy.resource_id, busy.day)
+        booked[key].append((_minutes(busy.start), _minutes(busy.end), None))
+    for p in placements:
+        span = (_minutes(p.start), _minutes(p.end), p)
+        booked[("practitioner", p.practitioner_id, p.day)].append(span)
+        booked[("room", p.room_id, p.day)].append(span)
+        if p.device_id is not None:
+            booked[("device", p.device_id, p.day)].append(span)
+        course = courses.get(p.course_id)
+        if course is not None:
+            booked[("patient", course.patient_id, p.day)].append(span)
+    issues = []
+    for (resource, resource_id, _day), spans in booked.items():
+        spans.sort(key=lambda s: (s[0], s[1]))
+        for (s1, e1, p1), (s2, _e2, p2) in itertools.pairwise(spans):
+            if s2 < e1 and (p1 is not None or p2 is not None):
+                target = p2 if p2 is not None else p1
+                assert target is not None
+                what, what_ru = _label(target)
+                other = p1 if target is p2 else p2
+                start, end = (other.start, other.end) if other is not None else (s1, e1)
+                issues.append(
+                    message(
+                        "double_booked",
+                        what=what,
+                        what_ru=what_ru,
+                        resource=resource,
+                        resource_ru=RESOURCE_RU.get(resource, resource),
+                        resource_id=resource_id,
+                        start=start if isinstance(start, time) else f"{s1 // 60:02d}:{s1 % 60:02d}",
+                        end=end if isinstance(end, time) else f"{e1 // 60:02d}:{e1 % 60:02d}",
+                        day=target.day,
+                    )
+                )
+    return issues
+
+
+def _windows(
+    problem: Problem, placements: Sequence[Placement], courses: dict[str, Course]
+) -> list[Message]:
+    """Each course's placed sessions follow one another inside their windows."""
+    by_course: dict[str, list[Placement]] = defaultdict(list)
+    for p in placements:
+        by_course[p.course_id].append(p)
+    issues = []
+    for course_id, items in by_course.items():
+        course = courses.get(course_id)
+        if course is None:
+            continue
+        items.sort(key=lambda p: p.session_index)
+        previous = course.previous_session_date
+        expected = course.sessions_done + 1
+        for n, p in enumerate(items):
+            what, what_ru = _label(p)
+            ctx = {"what": what, "what_ru": what_ru, "day": p.day}
+            if p.session_index != expected:
+                issues.append(
+                    message("previous_unplaced", session=p.session_index, previous=expected)
+                )
+            expected = p.session_index + 1
+            if n == 0:
+                if course.earliest_start is not None and p.day < course.earliest_start:
+                    issues.append(message("before_window", earliest=course.earliest_start, **ctx))
+                late = course.latest_start is not None and p.day > course.latest_start
+                if late and not p.outside_window:
+                    issues.append(message("after_window", latest=course.latest_start, **ctx))
+            if previous is not None:
+                days = (p.day - previous).days
+                if days < course.min_interval_days:
+                    issues.append(
+                        message("too_early", days=days, min_days=course.min_interval_days, **ctx)
+                    )
+                if days > course.max_interval_days and not p.outside_window:
+                    issues.append(
+                        message("too_late", days=days, max_days=course.max_interval_days, **ctx)
+                    )
+            previous = p.day
+    return issues
+
+
+def plan_violations(problem: Problem, plan: Plan) -> list[str]:
+    """Every rule the plan breaks, in English; empty for a valid plan.
+
+    Placements flagged `outside_window` (a relaxed "nearest feasible" proposal) are
+    checked for everything except the late side of their window; the minimum interval
+    is a safety limit and is always checked.
+    """
+    issues = placement_issues(problem, plan.placements)
+    seen: set[tuple[str, int]] = set()
+    for p in plan.placements:
+        key = (p.course_id, p.session_index)
+        if key in seen:
+            issues.append(
+                message(
+                    "unknown_resource",
+                    what="plan",
+                    what_ru="план",
+                    resource="duplicate session",
+                    resource_id=f"{key}",
+                )
+            )
+        seen.add(key)
+    return [m.en for m in issues]

@@ -1,0 +1,415 @@
+"""Writes to patient records: scoped, transactional, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from mesoclinic.accounts.scope import Scope
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.patients import search
+from mesoclinic.patients.models import FactKind, HistoryFact, Patient, PatientSearchToken
+
+DEMOGRAPHIC_FIELDS = (
+    "family_name",
+    "given_name",
+    "middle_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "preferred_language",
+    "fitzpatrick",
+    "photo_consent",
+    "data_consent",
+)
+
+
+class DuplicatePatientError(ValidationError):
+    """A patient with the same name and date of birth exists; `existing` lists them."""
+
+    def __init__(self, existing: list[Patient]):
+        super().__init__(
+            _(
+                "A patient with this name and date of birth is already registered. "
+                "Open the existing record, or confirm that this is a different person."
+            ),
+            code="duplicate",
+        )
+        self.existing = existing
+
+
+def _search_keys_refresh(patient: Patient) -> None:
+    patient.name_key = search.name_key(patient.family_name, patient.given_name)
+    patient.phone_digits = search.phone_digits(patient.phone)
+
+
+def _tokens_refresh(patient: Patient) -> None:
+    wanted = search.tokens_for(
+        family_name=patient.family_name,
+        given_name=patient.given_name,
+        middle_name=patient.middle_name,
+        phone=patient.phone,
+        email=patient.email,
+    )
+    have = set(patient.search_tokens.values_list("token", flat=True))
+    patient.search_tokens.filter(token__in=have - wanted).delete()
+    PatientSearchToken.objects.bulk_create(
+        PatientSearchToken(organisation_id=patient.organisation_id, patient=patient, token=t)
+        for t in sorted(wanted - have)
+    )
+
+
+def _check_birth_date(birth_date: dt.date, today: dt.date) -> None:
+    if birth_date > today:
+        raise ValidationError({"birth_date": _("The date of birth cannot be in the future.")})
+    if birth_date < today.replace(year=today.year - 130):
+        raise ValidationError(
+            {"birth_date": _("Check the date of birth: it is over 130 years ago.")}
+        )
+
+
+def patient_duplicates(
+    *,
+    scope: Scope,
+    family_name: str,
+    given_name: str,
+    birth_date: dt.date,
+    exclude_id: int | None = None,
+) -> list[Patient]:
+    """Patients of the organisation with the same folded name and date of birth."""
+    qs = Patient.objects.filter(
+        organisation_id=scope.organisation_id,
+        birth_date=birth_date,
+        name_key=search.name_key(family_name, given_name),
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return list(qs)
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    scope: Scope,
+    family_name: str,
+    given_name: str,
+    birth_date: dt.date,
+    today: dt.date,
+    middle_name: str = "",
+    sex: str = "unknown",
+    phone: str = "",
+    email: str = "",
+    preferred_language: str = "en",
+    fitzpatrick: int | None = None,
+    photo_consent: bool = False,
+    data_consent: bool = False,
+    allow_duplicate: bool = False,
+    request=None,
+) -> Patient:
+    """Register a patient in the scope's organisation and home clinic.
+
+    Raises DuplicatePatientError if a patient with the same name (in any script)
+    and date of birth exists, unless `allow_duplicate` confirms a different person.
+    """
+    scope.require("patients.edit_demographics")
+    _check_birth_date(birth_date, today)
+    patient = Patient(
+        organisation_id=scope.organisation_id,
+        home_clinic_id=scope.clinic_id,
+        family_name=family_name.strip(),
+        given_name=given_name.strip(),
+        middle_name=middle_name.strip(),
+        birth_date=birth_date,
+        sex=sex,
+        phone=phone.strip(),
+        email=email.strip(),
+        preferred_language=preferred_language,
+        fitzpatrick=fitzpatrick,
+        photo_consent=photo_consent,
+        data_consent=data_consent,
+    )
+    _search_keys_refresh(patient)
+    patient.full_clean()
+    if not allow_duplicate:
+        existing = patient_duplicates(
+            scope=scope, family_name=family_name, given_name=given_name, birth_date=birth_date
+        )
+        if existing:
+            raise DuplicatePatientError(existing)
+    patient.save()
+    _tokens_refresh(patient)
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=patient)
+    return patient
+
+
+@transaction.atomic
+def patient_update(
+    *, scope: Scope, patient: Patient, today: dt.date, request=None, **changes
+) -> Patient:
+    """Change a patient's demographics (any of DEMOGRAPHIC_FIELDS); audited with the diff."""
+    scope.require("patients.edit_demographics")
+    if patient.organisation_id != scope.organisation_id:
+        raise ValidationError("patient of another organisation")
+    unknown = set(changes) - set(DEMOGRAPHIC_FIELDS)
+    if unknown:
+        raise TypeError(f"not demographic fields: {sorted(unknown)}")
+    if "birth_date" in changes:
+        _check_birth_date(changes["birth_date"], today)
+    diff = {}
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(patient, name) != value:
+            diff[name] = [str(getattr(patient, name)), str(value)]
+            setattr(patient, name, value)
+    if not diff:
+        return patient
+    _search_keys_refresh(patient)
+    patient.full_clean()
+    patient.save()
+    _tokens_refresh(patient)
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=patient,
+        detail={"changed": sorted(diff)},
+    )
+    return patient
+
+
+# --- Medical history ----------------------------------------------------------
+
+# Which knowledge-base tables a coded fact of each kind may point into.
+CODE_TABLES: dict[str, tuple[str, ...]] = {
+    FactKind.CONDITION: ("condition",),
+    FactKind.ALLERGY: ("ingredient", "allergy_group"),
+    FactKind.MEDICATION: ("medication_class",),
+    FactKind.DEVICE: ("device",),
+    FactKind.PROCEDURE: ("procedure",),
+}
+FLAG_CODES = {
+    FactKind.PREGNANCY: "patient.pregnant",
+    FactKind.BREASTFEEDING: "patient.breastfeeding",
+}
+
+
+def _match_code(kind: str, text: str, kb) -> str:
+    """The knowledge-base code whose name (English or Russian) is `text`, or ''."""
+    wanted = search.fold_word(text)
+    if not wanted:
+        return ""
+    for table in CODE_TABLES.get(kind, ()):
+        for code, entry in kb.tables[table].items():
+            if wanted in (search.fold_word(entry.name.en), search.fold_word(entry.name.ru)):
+                return code
+    return ""
+
+
+def _fact_build(
+    *,
+    scope: Scope,
+    patient: Patient,
+    kind: str,
+    code: str,
+    label: str,
+    present: bool,
+    on_date: dt.date | None,
+    zones: Iterable[str],
+    note: str,
+    now: dt.datetime,
+    today: dt.date,
+) -> HistoryFact:
+    kb = load_knowledge()
+    if kind not in FactKind.values:
+        raise ValidationError({"kind": _("Choose what kind of fact this is.")})
+    code, label, note = code.strip(), label.strip(), note.strip()
+    zones = sorted(set(zones))
+    unknown_zones = [z for z in zones if z not in kb.zone]
+    if unknown_zones:
+        raise ValidationError({"zones": _("Unknown zone: %(z)s") % {"z": ", ".join(unknown_zones)}})
+    needs_coding = False
+    if kind in FLAG_CODES:
+        code = FLAG_CODES[kind]
+        if on_date is None:
+            on_date = today  # the day the question was asked
+    elif kind in CODE_TABLES:
+        if code:
+            if not any(code in kb.tables[t] for t in CODE_TABLES[kind]):
+                raise ValidationError({"code": _("This code is not in the knowledge base.")})
+        elif label:
+            code = _match_code(kind, label, kb)
+            needs_coding = not code
+        else:
+            raise ValidationError({"code": _("Choose an item from the list or describe it.")})
+        if kind == FactKind.MEDICATION and not label and code:
+            raise ValidationError({"label": _("Give the name of the medication.")})
+    elif kind == FactKind.SURGERY:
+        if not label:
+            raise ValidationError({"label": _("Describe the surgery.")})
+    elif not (label or note):
+        raise ValidationError({"note": _("Write the note.")})
+    if kind in (FactKind.SURGERY, FactKind.PROCEDURE) and on_date is None:
+        raise ValidationError({"on_date": _("Give the date (approximate if need be).")})
+    if on_date is not None:
+        if on_date > today:
+            raise ValidationError({"on_date": _("This date is in the future.")})
+        if on_date < patient.birth_date:
+            raise ValidationError(
+                {"on_date": _("This date is before the patient's date of birth.")}
+            )
+    return HistoryFact(
+        organisation_id=scope.organisation_id,
+        patient=patient,
+        kind=kind,
+        code=code,
+        label=label,
+        needs_coding=needs_coding,
+        present=present,
+        on_date=on_date,
+        zones=zones,
+        note=note,
+        recorded_by_id=scope.user_id,
+        recorded_at=now,
+    )
+
+
+@transaction.atomic
+def history_fact_record(
+    *,
+    scope: Scope,
+    patient: Patient,
+    kind: str,
+    now: dt.datetime,
+    today: dt.date,
+    code: str = "",
+    label: str = "",
+    present: bool = True,
+    on_date: dt.date | None = None,
+    zones: Iterable[str] = (),
+    note: str = "",
+    request=None,
+) -> HistoryFact:
+    """Add one fact to a patient's history.
+
+    A coded fact must use a knowledge-base code of its kind; free text that names
+    a knowledge-base entry is coded, anything else is kept as text flagged
+    `needs_coding` (shown as a warning, never sent to screening as a code).
+    """
+    scope.require("patients.edit_clinical")
+    if patient.organisation_id != scope.organisation_id:
+        raise ValidationError("patient of another organisation")
+    fact = _fact_build(
+        scope=scope,
+        patient=patient,
+        kind=kind,
+        code=code,
+        label=label,
+        present=present,
+        on_date=on_date,
+        zones=zones,
+        note=note,
+        now=now,
+        today=today,
+    )
+    fact.full_clean(exclude=["supersedes"])
+    fact.save()
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=fact)
+    return fact
+
+
+def _current_or_error(fact: HistoryFact) -> None:
+    if HistoryFact.objects.filter(supersedes=fact).exists():
+        raise ValidationError(_("This fact has already been corrected or withdrawn."))
+    if fact.retracted:
+        raise ValidationError(_("This fact has already been corrected or withdrawn."))
+
+
+@transaction.atomic
+def history_fact_correct(
+    *,
+    scope: Scope,
+    fact: HistoryFact,
+    now: dt.datetime,
+    today: dt.date,
+    code: str = "",
+    label: str = "",
+    present: bool = True,
+    on_date: dt.date | None = None,
+    zones: Iterable[str] = (),
+    note: str = "",
+    request=None,
+) -> HistoryFact:
+    """Record a new version of a fact; the old version stays, superseded."""
+    scope.require("patients.edit_clinical")
+    if fact.organisation_id != scope.organisation_id:
+        raise ValidationError("fact of another organisation")
+    fact = HistoryFact.objects.select_for_update().get(pk=fact.pk)
+    _current_or_error(fact)
+    new = _fact_build(
+        scope=scope,
+        patient=fact.patient,
+        kind=fact.kind,
+        code=code,
+        label=label,
+        present=present,
+        on_date=on_date,
+        zones=zones,
+        note=note,
+        now=now,
+        today=today,
+    )
+    new.supersedes = fact
+    new.save()
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=new,
+        detail={"supersedes": fact.pk},
+    )
+    return new
+
+
+@transaction.atomic
+def history_fact_retract(
+    *, scope: Scope, fact: HistoryFact, now: dt.datetime, reason: str = "", request=None
+) -> HistoryFact:
+    """Withdraw a fact (recorded in error or no longer true); the record of it stays."""
+    scope.require("patients.edit_clinical")
+    if fact.organisation_id != scope.organisation_id:
+        raise ValidationError("fact of another organisation")
+    fact = HistoryFact.objects.select_for_update().get(pk=fact.pk)
+    _current_or_error(fact)
+    new = HistoryFact(
+        organisation_id=fact.organisation_id,
+        patient_id=fact.patient_id,
+        kind=fact.kind,
+        code=fact.code,
+        label=fact.label,
+        needs_coding=fact.needs_coding,
+        present=fact.present,
+        on_date=fact.on_date,
+        zones=fact.zones,
+        note=reason.strip() or fact.note or "—",
+        supersedes=fact,
+        retracted=True,
+        recorded_by_id=scope.user_id,
+        recorded_at=now,
+    )
+    new.save()
+    audit_record(
+        action=AuditAction.DELETE,
+        request=request,
+        scope=scope,
+        obj=new,
+        detail={"retracts": fact.pk},
+    )
+    return new

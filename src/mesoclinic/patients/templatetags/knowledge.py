@@ -1,0 +1,43 @@
+"""Template filters that show knowledge-base codes by name, in the reader's language."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import get_language
+
+from mesoclinic.core.knowledge import load_knowledge
+
+register = template.Library()
+
+
+def _language() -> str:
+    return "ru" if (get_language() or "en").startswith("ru") else "en"
+
+
+@register.filter
+def kb_name(code: str, language: str | None = None) -> str:
+    """The name of a knowledge-base entry (zone, condition, product...), or the code itself."""
+    if not code:
+        return ""
+    try:
+        entry = load_knowledge().get(code)
+    except KeyError:
+        return code
+    name = getattr(entry, "name", None)
+    return name.get(language or _language()) if name is not None else code
+
+
+@register.filter
+def kb_names(codes, language: str | None = None) -> str:
+    """Names of several knowledge-base entries, comma-separated."""
+    return ", ".join(kb_name(c, language) for c in codes or ())
+
+
+@register.filter
+def in_language(text) -> str:
+    """A bilingual knowledge-base text ({"en": ..., "ru": ...} or Text) in the reader's language."""
+    if text is None:
+        return ""
+    if isinstance(text, dict):
+        return text.get(_language()) or text.get("en", "")
+    return text.get(_language())

@@ -1,0 +1,498 @@
+"""Booking whole treatment courses: from a plan to appointments, and re-planning.
+
+The shell half of course booking. `course_problem` turns the clinic's rooms, devices,
+practitioners' hours, credentials and absences, holidays and existing appointments
+into the planner's plain data; the planner core (`mesoclinic.core.planning`) proposes;
+`course_book` and `course_replan_apply` store the accepted proposal atomically through
+`appointment_book`, so every booking rule and the database's double-booking refusal
+still hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from mesoclinic.accounts.models import Clinic, OpeningHours, Role, User
+from mesoclinic.accounts.scope import Scope
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.core import planning as pl
+from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.scheduling.models import (
+    ACTIVE_STATUSES,
+    Absence,
+    Appointment,
+    AppointmentStatus,
+    Credential,
+    Device,
+    Holiday,
+    PatientAvailability,
+    Room,
+    WorkingHours,
+)
+from mesoclinic.scheduling.services import appointment_book
+
+DEFAULT_SESSION_MINUTES = 45
+RELAX_DAYS = 14
+
+
+@dataclass(frozen=True)
+class CourseState:
+    """Where a plan's course stands: done sessions and the future appointments it holds."""
+
+    sessions_total: int
+    sessions_done: int
+    last_done: dt.date | None
+    future: tuple[Appointment, ...]
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.sessions_total - self.sessions_done)
+
+
+def course_state(*, plan) -> CourseState:
+    appts = Appointment.objects.filter(plan_id=plan.pk).select_related("clinic")
+    done = [a for a in appts if a.status == AppointmentStatus.DONE]
+    future = tuple(
+        a
+        for a in appts.order_by("starts_at")
+        if a.status
+        in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.ARRIVED)
+    )
+    last_done = max((a.starts_at.astimezone(a.clinic.zone).date() for a in done), default=None)
+    return CourseState(plan.sessions, len(done), last_done, future)
+
+
+def _weekly(rows) -> dict[int, tuple[pl.TimeRange, ...]]:
+    hours: dict[int, list[pl.TimeRange]] = {}
+    for weekday, start, end in rows:
+        hours.setdefault(weekday, []).append(pl.TimeRange(start, end))
+    return {d: tuple(sorted(r, key=lambda t: t.start)) for d, r in hours.items()}
+
+
+def _session_minutes(plan) -> int:
+    protocol = load_knowledge().protocol.get(plan.protocol_id) if plan.protocol_id else None
+    minutes = getattr(protocol, "session_minutes", None) or DEFAULT_SESSION_MINUTES
+    return max(15, int(minutes))
+
+
+def _course(plan, *, start: dt.date, availability) -> pl.Course:
+    """One plan's remaining sessions as a planner course."""
+    technique = plan.technique_ids[0] if plan.technique_ids else ""
+    kb_technique = load_knowledge().technique.get(technique)
+    needs_device = kb_technique is not None and kb_technique.kind == "needle-free"
+    state = course_state(plan=plan)
+    preferred_times: tuple[pl.TimeRange, ...] = ()
+    if availability and availability.preferred_from and availability.preferred_until:
+        preferred_times = (pl.TimeRange(availability.preferred_from, availability.preferred_until),)
+    return pl.Course(
+        id=str(plan.pk),
+        patient_id=str(plan.patient_id),
+        technique=technique,
+        duration_min=_session_minutes(plan),
+        sessions_remaining=state.remaining,
+        sessions_done=state.sessions_done,
+        min_interval_days=plan.interval_min_days,
+        max_interval_days=plan.interval_max_days,
+        preferred_gap_days=plan.preferred_interval_days,
+        device_kind=technique if needs_device else None,
+        previous_session_date=state.last_done,
+        earliest_start=max(start, plan.target_start) if not state.sessions_done else start,
+        preferred_practitioner=str(plan.practitioner_id) if plan.practitioner_id else None,
+        preferred_weekdays=frozenset(availability.preferred_weekdays)
+        if availability
+        else frozenset(),
+        preferred_times=preferred_times,
+        unavailable_dates=frozenset(
+            dt.date.fromisoformat(d)
+            for d in (availability.unavailable_dates if availability else [])
+        ),
+    )
+
+
+def clinic_problem(
+    *, clinic: Clinic, plans, start: dt.date, end: dt.date, free: tuple[Appointment, ...] = ()
+) -> pl.Problem:
+    """The planner's view of `clinic` over [start, end] with the courses of `plans`.
+
+    Appointments in `free` (the courses' own future sessions, when re-planning) do not
+    count as busy. A device serving several needle-free techniques is given to the
+    planner as a device of the first of them that a course needs (the planner's devices
+    have one kind each).
+    """
+    plans = list(plans)
+    zone = clinic.zone
+    opening = _weekly(
+        OpeningHours.objects.filter(clinic=clinic).values_list("weekday", "opens", "closes")
+    )
+    practitioners = []
+    users = User.objects.filter(
+        memberships__clinic=clinic, memberships__role=Role.PRACTITIONER, is_active=True
+    ).distinct()
+    for user in users:
+        own = WorkingHours.objects.filter(practitioner=user, clinic=clinic).values_list(
+            "weekday", "starts", "ends"
+        )
+        absent = set()
+        for a in Absence.objects.filter(practitioner=user, last_day__gte=start, first_day__lte=end):
+            day = max(a.first_day, start)
+            while day <= min(a.last_day, end):
+                absent.add(day)
+                day += dt.timedelta(days=1)
+        practitioners.append(
+            pl.Practitioner(
+                id=str(user.pk),
+                working_hours=_weekly(own) if own else opening,
+                credentials=frozenset(
+                    Credential.objects.filter(practitioner=user).values_list(
+                        "technique_id", flat=True
+                    )
+                ),
+                absences=frozenset(absent),
+                name=str(user),
+            )
+        )
+    wanted = [t for plan in plans for t in plan.technique_ids[:1]]
+    devices = []
+    for d in Device.objects.filter(clinic=clinic, active=True):
+        kind = next((t for t in wanted if t in d.technique_ids), None)
+        if kind is not None:
+            devices.append(pl.Device(id=str(d.pk), kind=kind, name=d.name))
+    rooms = tuple(
+        pl.Room(id=str(r.pk), name=r.name) for r in Room.objects.filter(clinic=clinic, active=True)
+    )
+    window_start = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    window_end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    free_ids = {a.pk for a in free}
+    patient_ids = {plan.patient_id for plan in plans}
+    busy = []
+    existing = Appointment.objects.filter(
+        status__in=ACTIVE_STATUSES, starts_at__lt=window_end, ends_at__gt=window_start
+    ).filter(
+        # Practitioners may work in several clinics and patients go anywhere: their
+        # appointments elsewhere are busy too; rooms and devices are this clinic's.
+        models_q_for(
+            clinic=clinic, practitioner_ids=[p.id for p in practitioners], patient_ids=patient_ids
+        )
+    )
+    for a in existing:
+        if a.pk in free_ids:
+            continue
+        s, e = a.starts_at.astimezone(zone), a.ends_at.astimezone(zone)
+        if s.date() != e.date():
+            continue
+        for resource, rid in (
+            ("practitioner", a.practitioner_id),
+            ("room", a.room_id if a.clinic_id == clinic.pk else None),
+            ("device", a.device_id if a.clinic_id == clinic.pk else None),
+            ("patient", a.patient_id if a.patient_id in patient_ids else None),
+        ):
+            if rid is not None:
+                busy.append(pl.Busy(resource, str(rid), s.date(), s.time(), e.time()))
+    availability = {
+        a.patient_id: a for a in PatientAvailability.objects.filter(patient_id__in=patient_ids)
+    }
+    return pl.Problem(
+        start=start,
+        end=end,
+        opening_hours=opening,
+        practitioners=tuple(practitioners),
+        rooms=rooms,
+        devices=tuple(devices),
+        courses=tuple(
+            _course(plan, start=start, availability=availability.get(plan.patient_id))
+            for plan in plans
+        ),
+        busy=tuple(busy),
+        holidays=frozenset(
+            Holiday.objects.filter(clinic=clinic, day__gte=start, day__lte=end).values_list(
+                "day", flat=True
+            )
+        ),
+        timezone=clinic.time_zone,
+        slot_minutes=15,
+    )
+
+
+def course_problem(
+    *, clinic: Clinic, plan, start: dt.date, end: dt.date, free: tuple[Appointment, ...] = ()
+) -> tuple[pl.Problem, pl.Course]:
+    """The planner's view of `clinic` over [start, end] and the course of `plan`."""
+    problem = clinic_problem(clinic=clinic, plans=[plan], start=start, end=end, free=free)
+    return problem, problem.courses[0]
+
+
+def models_q_for(*, clinic: Clinic, practitioner_ids: list[str], patient_ids: set[int]):
+    from django.db.models import Q
+
+    return (
+        Q(clinic=clinic)
+        | Q(practitioner_id__in=[int(p) for p in practitioner_ids])
+        | Q(patient_id__in=patient_ids)
+    )
+
+
+def _horizon(plan, start: dt.date, remaining: int) -> dt.date:
+    return start + dt.timedelta(days=plan.interval_max_days * max(1, remaining) + RELAX_DAYS + 7)
+
+
+def course_propose(
+    *, scope: Scope, plan, today: dt.date, earliest: dt.date | None = None
+) -> pl.Plan:
+    """Propose dates and times for the plan's remaining sessions, from `earliest` on."""
+    scope.require("schedule.book")
+    if plan.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown treatment plan."))
+    clinic = Clinic.objects.get(pk=plan.clinic_id)
+    state = course_state(plan=plan)
+    start = max(
+        filter(None, [today, earliest, plan.target_start if not state.sessions_done else None])
+    )
+    problem, course = course_problem(
+        clinic=clinic,
+        plan=plan,
+        start=start,
+        end=_horizon(plan, start, state.remaining),
+        free=state.future,
+    )
+    return pl.propose_course(problem, course, max_relax_days=RELAX_DAYS)
+
+
+@dataclass(frozen=True)
+class SessionChoice:
+    """One session as accepted (or adjusted) by the receptionist."""
+
+    session_index: int
+    starts_at: dt.datetime
+    practitioner_id: int
+    room_id: int | None = None
+    device_id: int | None = None
+
+
+def choices_from_plan(proposal: pl.Plan, clinic: Clinic) -> list[SessionChoice]:
+    return [
+        SessionChoice(
+            session_index=p.session_index,
+            starts_at=dt.datetime.combine(p.day, p.start, tzinfo=clinic.zone),
+            practitioner_id=int(p.practitioner_id),
+            room_id=int(p.room_id) if p.room_id else None,
+            device_id=int(p.device_id) if p.device_id else None,
+        )
+        for p in proposal.placements
+    ]
+
+
+def _check_intervals(
+    plan, sessions: list[SessionChoice], last_done: dt.date | None, zone, *, allow_beyond_max: bool
+) -> None:
+    previous = last_done
+    for choice in sorted(sessions, key=lambda c: c.session_index):
+        day = choice.starts_at.astimezone(zone).date()
+        if previous is not None:
+            gap = (day - previous).days
+            if gap < plan.interval_min_days:
+                raise ValidationError(
+                    _(
+                        "Session %(n)s would be %(gap)s days after the previous one; "
+                        "the plan needs at least %(min)s."
+                    )
+                    % {"n": choice.session_index, "gap": gap, "min": plan.interval_min_days}
+                )
+            if gap > plan.interval_max_days and not allow_beyond_max:
+                raise ValidationError(
+                    _(
+                        "Session %(n)s would be %(gap)s days after the previous one; "
+                        "the plan allows at most %(max)s."
+                    )
+                    % {"n": choice.session_index, "gap": gap, "max": plan.interval_max_days}
+                )
+        previous = day
+
+
+@transaction.atomic
+def course_book(
+    *,
+    scope: Scope,
+    plan,
+    sessions: list[SessionChoice],
+    allow_beyond_max: bool = False,
+    request=None,
+) -> list[Appointment]:
+    """Book the accepted sessions of a course, all or none.
+
+    The minimum interval is never crossed; the maximum only when the receptionist
+    explicitly accepts a relaxed proposal (`allow_beyond_max`).
+    """
+    scope.require("schedule.book")
+    if plan.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown treatment plan."))
+    if plan.status != "active":
+        raise ValidationError(
+            _("Only an active plan (screened, with a signed consent) can be booked.")
+        )
+    state = course_state(plan=plan)
+    if len(sessions) > state.remaining:
+        raise ValidationError(_("The plan has only %(n)s sessions left.") % {"n": state.remaining})
+    clinic = Clinic.objects.get(pk=plan.clinic_id)
+    _check_intervals(
+        plan, sessions, state.last_done, clinic.zone, allow_beyond_max=allow_beyond_max
+    )
+    booked = []
+    technique = plan.technique_ids[0] if plan.technique_ids else ""
+    minutes = _session_minutes(plan)
+    for choice in sorted(sessions, key=lambda c: c.session_index):
+        try:
+            booked.append(
+                appointment_book(
+                    scope=scope,
+                    patient=plan.patient,
+                    practitioner=User.objects.get(
+                        pk=choice.practitioner_id, organisation_id=scope.organisation_id
+                    ),
+                    starts_at=choice.starts_at,
+                    duration_min=minutes,
+                    technique_id=technique,
+                    room=Room.objects.filter(pk=choice.room_id, clinic=clinic).first()
+                    if choice.room_id
+                    else None,
+                    device=Device.objects.filter(pk=choice.device_id, clinic=clinic).first()
+                    if choice.device_id
+                    else None,
+                    plan_id=plan.pk,
+                    session_number=choice.session_index,
+                    request=request,
+                )
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                _("Session %(n)s: %(problem)s")
+                % {"n": choice.session_index, "problem": " ".join(exc.messages)}
+            ) from exc
+    audit_record(
+        action=AuditAction.CREATE,
+        request=request,
+        scope=scope,
+        obj=plan,
+        detail={"course_booked": [a.pk for a in booked]},
+    )
+    return booked
+
+
+def course_placements(*, plan) -> list[pl.Placement]:
+    """The plan's future appointments as planner placements (the 'before' of a re-plan)."""
+    out = []
+    for a in course_state(plan=plan).future:
+        s, e = a.starts_at.astimezone(a.clinic.zone), a.ends_at.astimezone(a.clinic.zone)
+        out.append(
+            pl.Placement(
+                course_id=str(plan.pk),
+                session_index=a.session_number or 0,
+                day=s.date(),
+                start=s.time(),
+                end=e.time(),
+                practitioner_id=str(a.practitioner_id),
+                room_id=str(a.room_id or ""),
+                device_id=str(a.device_id) if a.device_id else None,
+            )
+        )
+    return out
+
+
+@transaction.atomic
+def course_replan_apply(
+    *,
+    scope: Scope,
+    plan,
+    sessions: list[SessionChoice],
+    allow_beyond_max: bool = False,
+    request=None,
+) -> list[Appointment]:
+    """Replace the course's future appointments by the accepted re-plan, all or none."""
+    scope.require("schedule.book")
+    state = course_state(plan=plan)
+    for appointment in state.future:
+        if appointment.status == AppointmentStatus.ARRIVED:
+            raise ValidationError(_("A session of this course is in progress; finish it first."))
+    for appointment in state.future:
+        Appointment.objects.filter(pk=appointment.pk, version=appointment.version).update(
+            status=AppointmentStatus.CANCELLED,
+            status_reason=_("Re-planned"),
+            version=appointment.version + 1,
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            scope=scope,
+            obj=appointment,
+            detail={"status": "cancelled", "reason": "re-planned"},
+        )
+    return course_book(
+        scope=scope,
+        plan=plan,
+        sessions=sessions,
+        allow_beyond_max=allow_beyond_max,
+        request=request,
+    )
+
+
+def message_text(msg) -> str:
+    """A planner message in the user's language."""
+    return msg.ru if (get_language() or "en").startswith("ru") else msg.en
+
+
+@dataclass(frozen=True)
+class ClinicPlanResult:
+    """The CP-SAT proposal for a clinic's unbooked courses, with first-fit beside it."""
+
+    plans: dict[int, object]
+    cpsat: pl.Plan
+    first_fit: pl.Plan
+    bound: int
+    total_sessions: int
+
+
+def unbooked_plans(*, scope: Scope, clinic: Clinic):
+    """Active plans of the clinic with sessions left and no future appointment booked."""
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    plans = []
+    for plan in TreatmentPlan.objects.filter(
+        organisation_id=scope.organisation_id, clinic=clinic, status="active"
+    ).select_related("patient"):
+        state = course_state(plan=plan)
+        if state.remaining and not state.future:
+            plans.append(plan)
+    return plans
+
+
+def clinic_plan(
+    *, scope: Scope, clinic: Clinic, today: dt.date, weeks: int = 16, time_limit_s: float = 30.0
+) -> ClinicPlanResult:
+    """Plan every unbooked course of the clinic over `weeks` with CP-SAT (and first-fit).
+
+    Nothing is booked: the result is a proposal; each course is booked through
+    `course_book` when the receptionist accepts it.
+    """
+    scope.require("schedule.book")
+    if clinic.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown clinic."))
+    plans = unbooked_plans(scope=scope, clinic=clinic)
+    problem = clinic_problem(
+        clinic=clinic,
+        plans=plans,
+        start=today,
+        end=today + dt.timedelta(weeks=weeks) - dt.timedelta(days=1),
+    )
+    return ClinicPlanResult(
+        plans={p.pk: p for p in plans},
+        cpsat=pl.plan_cpsat(problem, time_limit_s=time_limit_s, seed=0),
+        first_fit=pl.plan_first_fit(problem),
+        bound=pl.upper_bound(problem),
+        total_sessions=sum(c.sessions_remaining for c in problem.courses),
+    )

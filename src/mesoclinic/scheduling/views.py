@@ -1,0 +1,357 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mesoclinic.accounts.models import Clinic, OpeningHours
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.patients.selectors import patient_get, patient_list
+from mesoclinic.scheduling.forms import BookingForm, RescheduleForm, StatusForm, combine
+from mesoclinic.scheduling.ics import calendar_feed_ics
+from mesoclinic.scheduling.models import AppointmentStatus, CalendarFeed
+from mesoclinic.scheduling.selectors import (
+    appointment_get,
+    appointment_list,
+    clinic_practitioners,
+    clinic_rooms,
+    feed_by_token,
+    patient_appointments,
+)
+from mesoclinic.scheduling.services import (
+    TRANSITIONS,
+    appointment_book,
+    appointment_reschedule,
+    appointment_status_set,
+)
+from mesoclinic.web.forms import form_add_validation_error
+
+SLOT_MIN = 15
+
+
+def _lang() -> str:
+    return "ru" if (get_language() or "en").startswith("ru") else "en"
+
+
+def _clinic(request) -> Clinic:
+    if request.scope is None or request.clinic is None:
+        raise Http404
+    request.scope.require("schedule.view")
+    return request.clinic
+
+
+def _parse_day(value: str | None, fallback: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else fallback
+    except ValueError:
+        return fallback
+
+
+def _day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.time, dt.time]:
+    hours = list(
+        OpeningHours.objects.filter(clinic=clinic, weekday=day.weekday()).values_list(
+            "opens", "closes"
+        )
+    )
+    if not hours:
+        return dt.time(9), dt.time(18)
+    return min(h[0] for h in hours), max(h[1] for h in hours)
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+@login_required
+def calendar_view(request):
+    clinic = _clinic(request)
+    scope = request.scope
+    today = timezone.localdate()
+    day = _parse_day(request.GET.get("date"), today)
+    mode = "week" if request.GET.get("view") == "week" else "day"
+    by = "room" if request.GET.get("by") == "room" else "practitioner"
+    practitioner_id = request.GET.get("practitioner")
+    practitioner_id = (
+        int(practitioner_id) if practitioner_id and practitioner_id.isdigit() else None
+    )
+    practitioners = list(clinic_practitioners(scope=scope, clinic=clinic))
+    rooms = list(clinic_rooms(scope=scope, clinic=clinic))
+
+    if mode == "week":
+        first = day - dt.timedelta(days=day.weekday())
+        days = [first + dt.timedelta(days=i) for i in range(7)]
+        appts = appointment_list(
+            scope=scope,
+            clinic=clinic,
+            first_day=days[0],
+            last_day=days[-1],
+            practitioner_id=practitioner_id,
+        )
+        columns = [{"key": d.isoformat(), "label": d, "day": d} for d in days]
+        col_of = lambda a: timezone.localtime(a.starts_at).date().isoformat()  # noqa: E731
+        step = dt.timedelta(days=7)
+    else:
+        days = [day]
+        appts = appointment_list(scope=scope, clinic=clinic, first_day=day, last_day=day)
+        if by == "room":
+            columns = [{"key": f"r{r.pk}", "label": r.name, "room": r} for r in rooms]
+            col_of = lambda a: f"r{a.room_id}"  # noqa: E731
+        else:
+            shown = [p for p in practitioners if not practitioner_id or p.pk == practitioner_id]
+            columns = [{"key": f"p{p.pk}", "label": str(p), "practitioner": p} for p in shown]
+            col_of = lambda a: f"p{a.practitioner_id}"  # noqa: E731
+        step = dt.timedelta(days=1)
+
+    opens = min(_day_bounds(clinic, d)[0] for d in days)
+    closes = max(_day_bounds(clinic, d)[1] for d in days)
+    first_min, last_min = _minutes(opens), _minutes(closes)
+    rows = [dt.time((m // 60), m % 60) for m in range(first_min, last_min, SLOT_MIN)]
+    index = {c["key"]: i for i, c in enumerate(columns)}
+    blocks = []
+    for a in appts:
+        key = col_of(a)
+        if key not in index:
+            continue
+        start = timezone.localtime(a.starts_at)
+        end = timezone.localtime(a.ends_at)
+        row_start = max(0, (_minutes(start.time()) - first_min) // SLOT_MIN)
+        row_end = max(row_start + 1, -(-(_minutes(end.time()) - first_min) // SLOT_MIN))
+        blocks.append(
+            {
+                "a": a,
+                "col": index[key] + 2,
+                "row_start": row_start + 2,
+                "row_end": row_end + 2,
+                "start": start,
+                "end": end,
+            }
+        )
+    cells = [
+        {"col": ci + 2, "row": ri + 2, "column": c, "time": t}
+        for ci, c in enumerate(columns)
+        for ri, t in enumerate(rows)
+    ]
+    context = {
+        "clinic": clinic,
+        "day": day,
+        "mode": mode,
+        "by": by,
+        "columns": columns,
+        "rows": [{"time": t, "row": i + 2} for i, t in enumerate(rows)],
+        "cells": cells,
+        "blocks": blocks,
+        "prev": (day - step).isoformat(),
+        "next": (day + step).isoformat(),
+        "today": today.isoformat(),
+        "practitioners": practitioners,
+        "practitioner_id": practitioner_id,
+        "can_book": scope.can("schedule.book"),
+    }
+    if request.GET.get("feed"):
+        feed = CalendarFeed.objects.filter(
+            organisation_id=scope.organisation_id,
+            practitioner_id=scope.user_id,
+            revoked_at__isnull=True,
+        ).first()
+        context["my_feed_token"] = feed.token if feed else ""
+    template = (
+        "scheduling/_calendar.html"
+        if request.headers.get("HX-Request")
+        else "scheduling/calendar.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def patient_pick_view(request):
+    """htmx: patients matching the typed text, as radio buttons for the booking form."""
+    query = request.GET.get("q", "").strip()[:100]
+    patients = patient_list(scope=request.scope, query=query)[:10] if query else []
+    return render(request, "scheduling/_patient_pick.html", {"patients": patients})
+
+
+@login_required
+def book_view(request):
+    clinic = _clinic(request)
+    scope = request.scope
+    scope.require("schedule.book")
+    practitioners = clinic_practitioners(scope=scope, clinic=clinic)
+    patient = None
+    patient_id = request.POST.get("patient") or request.GET.get("patient")
+    if patient_id and str(patient_id).isdigit():
+        patient = patient_get(scope=scope, patient_id=int(patient_id))
+    if request.method == "POST":
+        form = BookingForm(request.POST, practitioners=practitioners, language=_lang())
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if patient is None:
+                    raise ValidationError({"patient": _("Choose the patient.")})
+                appointment = appointment_book(
+                    scope=scope,
+                    patient=patient,
+                    practitioner=data["practitioner"],
+                    starts_at=combine(data["day"], data["time"], clinic.zone),
+                    duration_min=data["duration"],
+                    technique_id=data["technique_id"],
+                    notes=data["notes"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form_add_validation_error(form, exc)
+            else:
+                messages.success(request, _("Appointment booked."))
+                return redirect(
+                    f"{reverse('scheduling:calendar')}?date={data['day'].isoformat()}"
+                    f"#appt-{appointment.pk}"
+                )
+    else:
+        initial = {
+            "day": _parse_day(request.GET.get("date"), timezone.localdate()),
+            "time": request.GET.get("time") or "10:00",
+            "duration": 30,
+            "practitioner": request.GET.get("practitioner"),
+        }
+        form = BookingForm(initial=initial, practitioners=practitioners, language=_lang())
+    return render(request, "scheduling/book.html", {"form": form, "patient": patient})
+
+
+@login_required
+def appointment_view(request, appointment_id: int):
+    scope = request.scope
+    appointment = appointment_get(scope=scope, appointment_id=appointment_id)
+    audit_record(action=AuditAction.READ, request=request, obj=appointment)
+    practitioners = clinic_practitioners(scope=scope, clinic=appointment.clinic)
+    local = timezone.localtime(appointment.starts_at)
+    reschedule = RescheduleForm(
+        initial={
+            "day": local.date(),
+            "time": local.time(),
+            "practitioner": appointment.practitioner_id,
+            "version": appointment.version,
+        },
+        practitioners=practitioners,
+    )
+    status_form = StatusForm(initial={"version": appointment.version})
+    if request.method == "POST" and scope.can("schedule.book"):
+        action = request.POST.get("action")
+        try:
+            if action == "reschedule":
+                reschedule = RescheduleForm(request.POST, practitioners=practitioners)
+                if reschedule.is_valid():
+                    d = reschedule.cleaned_data
+                    appointment_reschedule(
+                        scope=scope,
+                        appointment=appointment,
+                        starts_at=combine(d["day"], d["time"], appointment.clinic.zone),
+                        practitioner=d["practitioner"],
+                        expected_version=d["version"],
+                        request=request,
+                    )
+                    messages.success(request, _("Appointment moved."))
+                    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+            elif action == "status":
+                status_form = StatusForm(request.POST)
+                if status_form.is_valid():
+                    d = status_form.cleaned_data
+                    appointment_status_set(
+                        scope=scope,
+                        appointment=appointment,
+                        status=d["status"],
+                        reason=d["reason"],
+                        expected_version=d["version"],
+                        request=request,
+                    )
+                    messages.success(request, _("Status changed."))
+                    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+        except ValidationError as exc:
+            form_add_validation_error(reschedule if action == "reschedule" else status_form, exc)
+    next_statuses = [
+        (s, AppointmentStatus(s).label) for s in sorted(TRANSITIONS.get(appointment.status, ()))
+    ]
+    return render(
+        request,
+        "scheduling/appointment.html",
+        {
+            "appointment": appointment,
+            "reschedule": reschedule,
+            "status_form": status_form,
+            "next_statuses": next_statuses,
+            "can_book": scope.can("schedule.book"),
+            # A postponed session is not re-booked before the next day.
+            "replan_earliest": max(
+                timezone.localdate(), timezone.localtime(appointment.starts_at).date()
+            )
+            + dt.timedelta(days=1),
+        },
+    )
+
+
+@login_required
+def patient_schedule_view(request, patient_id: int):
+    scope = request.scope
+    patient = patient_get(scope=scope, patient_id=patient_id)
+    feed = CalendarFeed.objects.filter(
+        organisation_id=scope.organisation_id, patient=patient, revoked_at__isnull=True
+    ).first()
+    return render(
+        request,
+        "scheduling/patient.html",
+        {
+            "patient": patient,
+            "appointments": patient_appointments(scope=scope, patient_id=patient.pk),
+            "feed": feed,
+        },
+    )
+
+
+@login_required
+@require_POST
+def feed_create_view(request):
+    """Create (or show) the calendar feed of the signed-in practitioner or of a patient."""
+    scope = request.scope
+    scope.require("schedule.view")
+    patient_id = request.POST.get("patient")
+    if patient_id:
+        patient = patient_get(scope=scope, patient_id=int(patient_id))
+        feed, _created = CalendarFeed.objects.get_or_create(
+            organisation_id=scope.organisation_id, patient=patient, revoked_at__isnull=True
+        )
+        audit_record(
+            action=AuditAction.EXPORT, request=request, obj=patient, detail={"feed": feed.pk}
+        )
+        return redirect("scheduling:patient", patient_id=patient.pk)
+    feed, _created = CalendarFeed.objects.get_or_create(
+        organisation_id=scope.organisation_id,
+        practitioner_id=scope.user_id,
+        revoked_at__isnull=True,
+    )
+    return redirect(f"{reverse('scheduling:calendar')}?feed=1")
+
+
+def feed_ics_view(request, token: str):
+    """The .ics subscription; the secret token is the only credential, so it is audited."""
+    feed = feed_by_token(token=token)
+    if feed is None:
+        raise Http404
+    body = calendar_feed_ics(feed=feed, now=timezone.now())
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        organisation_id=feed.organisation_id,
+        patient_id=feed.patient_id,
+        detail={"feed": feed.pk, "format": "ics"},
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="mesoclinic.ics"'
+    return response

@@ -1,0 +1,106 @@
+"""The session pages through the test client: day view, check-in, chart, totals, sign, PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from mesoclinic.charting.models import SessionStatus, TreatmentSession
+from tests.charting.factories import NOW, charted
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Pages read the clock: pin it to the test day's morning."""
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+
+
+def client_for(day, role="practitioner") -> Client:
+    client = Client()
+    client.force_login(day.world.users[role])
+    return client
+
+
+def checkin_post(day) -> dict:
+    from tests.charting.factories import no_answers
+
+    data = {q.replace(".", "_").replace("-", "_"): "no" for q in no_answers()}
+    return data
+
+
+def chart_post(day, rows) -> dict:
+    session = TreatmentSession.objects.get(appointment=day.appointment)
+    data = {"version": str(session.version), "save_token": "t-" + str(len(rows))}
+    fields = (
+        "zone_id",
+        "technique_id",
+        "depth_mm",
+        "needle_gauge",
+        "needle_length_mm",
+        "points",
+        "spacing_mm",
+        "lot_id",
+        "volume_ml",
+        "device_id",
+        "device_params",
+    )
+    for f in fields:
+        data[f] = [r.get(f, "") for r in rows]
+    return data
+
+
+def test_the_day_view_lists_todays_patients_with_course_progress_and_start(day, frozen):
+    page = client_for(day, "nurse").get("/sessions/").content.decode()
+    assert day.patient.full_name in page
+    assert "session 1 of 6" in page
+    assert f"/sessions/check-in/{day.appointment.pk}/" in page
+
+
+def test_the_whole_day_through_the_pages(day, frozen):
+    nurse = client_for(day, "nurse")
+    form = nurse.get(f"/sessions/check-in/{day.appointment.pk}/").content.decode()
+    assert "Are you pregnant" in form
+    response = nurse.post(f"/sessions/check-in/{day.appointment.pk}/", checkin_post(day))
+    assert response.status_code == 302
+    session = TreatmentSession.objects.get(appointment=day.appointment)
+    doctor = client_for(day)
+    assert doctor.get(f"/sessions/{session.pk}/chart/").status_code == 200
+    rows = [
+        {
+            "zone_id": z,
+            "technique_id": "technique.nappage",
+            "depth_mm": "1",
+            "lot_id": str(day.lot.pk),
+            "volume_ml": "8",
+        }
+        for z in ("zone.cheeks", "zone.forehead", "zone.neck")
+    ]
+    totals = doctor.post(f"/sessions/{session.pk}/totals/", chart_post(day, rows)).content.decode()
+    assert "24 mL" in totals and "Cannot be saved" in totals
+    refused = doctor.post(f"/sessions/{session.pk}/chart/", chart_post(day, rows))
+    assert refused.status_code == 422 and "20" in refused.content.decode()
+    for r in rows:
+        r["volume_ml"] = "2"
+    assert doctor.post(f"/sessions/{session.pk}/chart/", chart_post(day, rows)).status_code == 302
+    assert doctor.post(f"/sessions/{session.pk}/sign/").status_code == 302
+    session.refresh_from_db()
+    assert session.status == SessionStatus.SIGNED
+    page = doctor.get(f"/sessions/{session.pk}/").content.decode()
+    assert (
+        "Next session" in page and (session.session_date + dt.timedelta(days=7)).isoformat() in page
+    )
+    pdf = doctor.get(f"/sessions/{session.pk}/aftercare.pdf?lang=ru")
+    assert pdf["Content-Type"] == "application/pdf"
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Без декоративной косметики" in text
+
+
+def test_a_receptionist_cannot_open_a_session(day, frozen):
+    session = charted(day)
+    assert client_for(day, "receptionist").get(f"/sessions/{session.pk}/").status_code == 403

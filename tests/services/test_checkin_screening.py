@@ -1,0 +1,105 @@
+"""Check-in: today's answers screened with the whole record; block or postpone stops charting."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from mesoclinic.charting.models import SessionStatus
+from mesoclinic.charting.screening import Answer
+from mesoclinic.charting.services import (
+    chart_save,
+    session_checkin,
+    session_override,
+    session_postpone,
+)
+from mesoclinic.scheduling.models import Appointment
+from tests.charting.factories import NOW, checked_in, make_day, no_answers, row
+
+
+@pytest.fixture
+def day(world, active_plan):
+    return make_day(world, active_plan)
+
+
+def test_a_clean_check_in_stores_the_full_result_and_marks_the_patient_arrived(day):
+    session = checked_in(day)
+    assert session.status == SessionStatus.CHECKED_IN
+    assert session.screening_level in ("ok", "warn")
+    assert session.screening_result["knowledge_version"] == session.knowledge_version
+    assert set(session.checkin_answers) >= {"vq.pregnancy", "vq.menstruation", "vq.active-herpes"}
+    assert session.screened_by_id == day.world.users["nurse"].pk
+    assert Appointment.objects.get(pk=day.appointment.pk).status == "arrived"
+
+
+def test_menstruation_postpones_and_charting_is_refused(day):
+    answers = {**no_answers(), "vq.menstruation": Answer(yes=True)}
+    session = checked_in(day, answers=answers)
+    assert session.screening_level == "postpone"
+    assert any(v["rule_id"] == "ci.menstruation" for v in session.screening_result["verdicts"])
+    with pytest.raises(ValidationError, match="stops this session"):
+        chart_save(
+            scope=day.scope,
+            session=session,
+            rows=[row(lot=day.lot)],
+            expected_version=session.version,
+            save_token="",
+            now=NOW,
+        )
+
+
+def test_postponing_at_check_in_postpones_the_appointment_with_the_reason(day):
+    session = checked_in(day, answers={**no_answers(), "vq.fever": Answer(yes=True)})
+    session = session_postpone(scope=day.nurse(), session=session, now=NOW)
+    assert session.status == SessionStatus.POSTPONED
+    appointment = Appointment.objects.get(pk=day.appointment.pk)
+    assert appointment.status == "postponed"
+    assert "fever" in appointment.status_reason.lower() or appointment.status_reason
+
+
+def test_pregnancy_blocks_and_only_an_authorised_role_may_override_with_a_reason(day):
+    session = checked_in(day, answers={**no_answers(), "vq.pregnancy": Answer(yes=True)})
+    assert session.screening_level == "block"
+    with pytest.raises(Exception) as refused:
+        session_override(scope=day.nurse(), session=session, reason="Patient insists", now=NOW)
+    assert refused.type.__name__ == "PermissionDenied"
+    with pytest.raises(ValidationError):
+        session_override(scope=day.scope, session=session, reason="  ", now=NOW)
+    session = session_override(
+        scope=day.scope, session=session, reason="Negative test today", now=NOW
+    )
+    assert session.override_by_id == day.world.users["practitioner"].pk
+    assert "ci.pregnancy" in session.override_rules
+    assert not session.screening_stops
+
+
+def test_every_question_must_be_answered(day):
+    answers = no_answers()
+    answers.pop("vq.pregnancy")
+    with pytest.raises(ValidationError, match="Answer every"):
+        checked_in(day, answers=answers)
+
+
+def test_a_new_medication_needs_a_coded_class_and_is_screened(day):
+    with pytest.raises(ValidationError):
+        checked_in(day, answers={**no_answers(), "vq.new-medications": Answer(yes=True)})
+    session = checked_in(
+        day,
+        answers={
+            **no_answers(),
+            "vq.new-medications": Answer(yes=True, code="medclass.anticoagulant", text="Warfarin"),
+        },
+    )
+    assert any(v["rule_id"] == "ci.anticoagulant" for v in session.screening_result["verdicts"])
+
+
+def test_check_in_is_refused_on_another_day(day):
+    import datetime as dt
+
+    with pytest.raises(ValidationError, match="day of the appointment"):
+        session_checkin(
+            scope=day.nurse(),
+            appointment=day.appointment,
+            answers=no_answers(),
+            now=NOW + dt.timedelta(days=1),
+        )

@@ -1,0 +1,43 @@
+"""lot_receive: bad deliveries are refused with a message naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from mesoclinic.inventory.models import MovementKind, StockBalance
+from tests.inventory.factories import TODAY, make_product, receive
+
+
+def test_receiving_a_lot_creates_balance_and_receive_line(world):
+    lot = receive(world, make_product(world), lot_number=" ab 123 ", quantity_ml="12.5")
+    assert lot.lot_number == "AB 123"
+    balance = StockBalance.objects.get(lot=lot, clinic=world.clinic)
+    assert balance.quantity_ul == 12_500
+    [line] = lot.movements.all()
+    assert (line.kind, line.quantity_ul) == (MovementKind.RECEIVE, 12_500)
+
+
+def test_expired_lot_is_refused_on_receipt(world):
+    with pytest.raises(ValidationError) as exc:
+        receive(world, make_product(world), expiry=TODAY - dt.timedelta(days=1))
+    assert "expired" in exc.value.message_dict["expiry_date"][0]
+
+
+def test_duplicate_lot_number_for_the_same_product_is_refused(world):
+    product = make_product(world)
+    receive(world, product, lot_number="X1")
+    with pytest.raises(ValidationError) as exc:
+        receive(world, product, lot_number="x1")
+    assert "already received" in exc.value.message_dict["lot_number"][0]
+    # The same number for another product is another lot.
+    receive(world, make_product(world), lot_number="X1")
+
+
+@pytest.mark.parametrize("quantity", ["-1", "0", "abc", "1.0005"])
+def test_bad_quantities_are_refused(world, quantity):
+    with pytest.raises(ValidationError) as exc:
+        receive(world, make_product(world), quantity_ml=quantity)
+    assert "quantity_ml" in exc.value.message_dict
