@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.models import Clinic, Membership, OpeningHours, Role, User
+from mesoclinic.accounts.models import Clinic, Membership, OpeningHours, Organisation, Role, User
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -225,6 +225,20 @@ def _raise_for_integrity(exc: IntegrityError, slot: Slot, patient: Patient) -> N
     raise exc
 
 
+def _serialise_bookings(organisation_id: int) -> None:
+    """Make the organisation's booking writes take turns until this transaction ends.
+
+    The exclusion constraints still refuse every double booking; this lock only stops two
+    concurrent bookings that collide on several resources at once (the same practitioner
+    *and* the same first-free room) from deadlocking inside PostgreSQL's constraint checks,
+    and lets the second one pick the room the first has just taken. `FOR NO KEY UPDATE`
+    does not block inserts that merely reference the organisation. SQLite serialises
+    writers on its own (transactions are `IMMEDIATE`), so the lock is a no-op there.
+    """
+    locked = Organisation.objects.select_for_update(no_key=True).filter(pk=organisation_id)
+    list(locked.values_list("pk", flat=True))
+
+
 def _validated_slot(
     *,
     scope: Scope,
@@ -287,6 +301,7 @@ def appointment_book(
     if patient.organisation_id != scope.organisation_id:
         raise ValidationError({"patient": _("Unknown patient.")})
     clinic = Clinic.objects.get(pk=scope.clinic_id, organisation_id=scope.organisation_id)
+    _serialise_bookings(scope.organisation_id)
     slot = _validated_slot(
         scope=scope,
         clinic=clinic,
@@ -338,6 +353,7 @@ def appointment_reschedule(
         raise ValidationError(_("Unknown appointment."))
     if not appointment.is_active or appointment.status in ("arrived", "done"):
         raise ValidationError(_("Only booked or confirmed appointments can be moved."))
+    _serialise_bookings(scope.organisation_id)
     practitioner = practitioner or appointment.practitioner
     duration = duration_min or int(
         (appointment.ends_at - appointment.starts_at).total_seconds() // 60
