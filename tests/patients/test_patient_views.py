@@ -84,3 +84,31 @@ def test_unknown_allergy_is_shown_as_needing_coding(world, patient_of):
     page = client.get(f"/patients/{patient.pk}/").content.decode()
     assert 'data-testid="needs-coding"' in page
     assert "Strawberries" in page
+
+
+def test_the_search_pager_counts_the_matches_in_the_users_language(world, monkeypatch):
+    import datetime as dt
+
+    from mesoclinic.patients import selectors
+    from mesoclinic.patients.services import patient_create
+
+    scope = world.scope("receptionist")
+    for i in range(27):
+        patient_create(
+            scope=scope,
+            family_name=f"Orlova{i:02d}",
+            given_name="Anna",
+            birth_date=dt.date(1990, 1, 1) + dt.timedelta(days=i),
+            today=dt.date(2026, 11, 23),
+        )
+    user = world.users["receptionist"]
+    client = client_for(user)
+    first = client.get("/patients/?q=orlo").content.decode()
+    assert "1–25 of 27" in first and "Orlova24" in first and "Orlova25" not in first
+    second = client.get("/patients/?q=орло&page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert "26–27 of 27" in second and "Orlova26" in second and "Orlova00" not in second
+    monkeypatch.setattr(selectors, "COUNT_CAP", 26)
+    user_language_set(user=user, language="ru")
+    capped = client.get("/patients/?q=orlova").content.decode()
+    assert "1–25 из 26+" in capped
+    assert "Подходит много пациентов" in capped

@@ -101,7 +101,7 @@ class PatientOut(Schema):
 @api.get("/patients", response=list[PatientOut], tags=["patients"])
 def patients(request, q: str = "", limit: int = 50):
     """Patients of the organisation matching `q` (name, phone, email, date of birth)."""
-    rows = list(patient_list(scope=request.scope, query=q[:100])[: max(1, min(limit, 200))])
+    rows = patient_list(scope=request.scope, query=q[:100], limit=max(1, min(limit, 200)))
     audit_record(
         action=AuditAction.READ,
         request=request,

@@ -53,18 +53,18 @@ class Patient(models.Model):
     # Folded "family | given" name (see patients/search.py): duplicates share it.
     name_key = models.CharField(max_length=300, editable=False, default="")
     phone_digits = models.CharField(max_length=40, editable=False, blank=True, default="")
+    # The list order (search.sort_key), copied onto every search token so a search is
+    # answered from the token index alone.
+    sort_key = models.CharField(max_length=480, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("patient")
-        ordering = ["family_name", "given_name", "birth_date"]
+        ordering = ["sort_key", "id"]
         indexes = [
-            # The list's order: a search walks it and stops when a page is full.
-            models.Index(
-                fields=["organisation", "family_name", "given_name", "birth_date"],
-                name="patient_org_name_order",
-            ),
+            # The list's order: a broad search walks it and stops when a page is full.
+            models.Index(fields=["organisation", "sort_key", "id"], name="patient_org_sort"),
             models.Index(fields=["organisation", "birth_date"], name="patient_org_birth"),
             models.Index(fields=["organisation", "name_key"], name="patient_org_namekey"),
         ]
@@ -92,9 +92,17 @@ class PatientSearchToken(models.Model):
     )
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="search_tokens")
     token = models.CharField(max_length=64)
+    sort_key = models.CharField(max_length=480, default="")  # the patient's, kept in step
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "token"], name="patient_token_org_token")]
+        indexes = [
+            # Covers a narrow search: the prefix range, the page order and the patient
+            # come from the index, the patients table is read for the page only.
+            models.Index(
+                fields=["organisation", "token", "sort_key", "patient"],
+                name="patient_token_search",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["patient", "token"], name="patient_token_unique"),
         ]

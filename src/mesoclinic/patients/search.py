@@ -119,6 +119,22 @@ def name_key(family_name: str, given_name: str) -> str:
     return " ".join([*name_words(family_name), "|", *name_words(given_name)])[:300]
 
 
+SORT_KEY_MAX = 480
+
+
+def sort_key(family_name: str, given_name: str, middle_name: str, birth_date: dt.date) -> str:
+    """Where a patient stands in every list: by name in its own script, then date of birth.
+
+    Case-folded, with ё filed under е as Russian registers do. Compared byte by byte
+    (both databases run a binary/C collation on it), so SQLite and PostgreSQL list
+    patients in the same order; the list then breaks ties by id.
+    """
+    parts = (" ".join((name or "").split()).casefold() for name in (family_name, given_name))
+    middle = " ".join((middle_name or "").split()).casefold()
+    key = " ".join((*parts, middle, birth_date.isoformat() if birth_date else ""))
+    return key.replace("ё", "е")[:SORT_KEY_MAX]
+
+
 def phone_digits(phone: str) -> str:
     return re.sub(r"\D", "", phone or "")
 

@@ -2,19 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import Lower
 
 from mesoclinic.accounts.scope import Scope, get_scoped_or_404, scoped
 from mesoclinic.patients import search
 from mesoclinic.patients.models import HistoryFact, Patient, PatientSearchToken
 
-# A term matching fewer tokens than this is "narrow": its patients are fetched by id
-# (measured in bench/bench_patient_search.py: 10,000 balances sorting the candidates
-# against walking the list).
-# Broader terms are checked per patient (EXISTS on the patient's own tokens) while the
-# list is walked in name order, which stops as soon as a page is full.
-NARROW_TOKENS = 10_000
+# How a search is answered (measured in bench/bench_patient_search.py):
+# - a term matching fewer than NARROW_TOKENS tokens drives it from the token index,
+#   which holds the prefix, the list order and the patient: the page is the first rows
+#   of that range in list order, and the patients table is read for those rows only;
+# - when every term is broader, the patient list is walked in its order, each patient
+#   checked (EXISTS on its own tokens), which stops as soon as a page is full.
+NARROW_TOKENS = 20_000
+# A search counts its matches up to here; the pager then says "1,000+". Nobody pages
+# through a thousand patients: they type one more letter.
+COUNT_CAP = 1000
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    """One page of a patient search, in list order, with a bounded count."""
+
+    patients: list[Patient]
+    number: int
+    per_page: int
+    count: int
+    capped: bool  # there are more than `count` matches
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.patients else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.patients)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.end_index < self.count
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
 
 
 def _token_range(organisation_id: int, prefix: str) -> QuerySet[PatientSearchToken]:
@@ -27,42 +72,85 @@ def _token_range(organisation_id: int, prefix: str) -> QuerySet[PatientSearchTok
     )
 
 
-def patient_list(*, scope: Scope, query: str = "") -> QuerySet[Patient]:
-    """Patients of the scope's organisation matching every term of `query`.
+def _token_count(organisation_id: int, prefix: str) -> int:
+    """Tokens starting with `prefix`, counted up to NARROW_TOKENS from the index alone."""
+    tokens = _token_range(organisation_id, prefix).values_list("patient_id")
+    return tokens[:NARROW_TOKENS].count()
+
+
+def _has_token(organisation_id: int, prefix: str, patient_ref: str) -> Exists:
+    return Exists(_token_range(organisation_id, prefix).filter(patient_id=OuterRef(patient_ref)))
+
+
+def _matching_ids(scope: Scope, query: str) -> QuerySet:
+    """Ids of the matching patients, in list order (a lazy query: slice it)."""
+    patients = scoped(Patient, scope, permission="patients.view_demographics")
+    parsed = search.parse_query(query)
+    org = scope.organisation_id
+    if parsed.prefixes and not parsed.birth_dates:
+        # Bounded counts (at most NARROW_TOKENS index entries each) rank the terms.
+        sizes = sorted((_token_count(org, p), p) for p in parsed.prefixes)
+        if sizes[0][0] < NARROW_TOKENS:
+            tokens = _token_range(org, sizes[0][1])
+            for _size, prefix in sizes[1:]:
+                tokens = tokens.filter(_has_token(org, prefix, "patient_id"))
+            return (
+                tokens.values_list("patient_id", "sort_key")
+                .distinct()
+                .order_by("sort_key", "patient_id")
+            )
+    for day in parsed.birth_dates:
+        patients = patients.filter(birth_date=day)
+    for prefix in parsed.prefixes:
+        patients = patients.filter(_has_token(org, prefix, "pk"))
+    return patients.order_by("sort_key", "id").values_list("id", "sort_key")
+
+
+def patient_search(
+    *,
+    scope: Scope,
+    query: str = "",
+    page: int | str | None = 1,
+    per_page: int = PER_PAGE,
+    count: bool = True,
+) -> PatientPage:
+    """One page of the scope's patients matching every term of `query`, in list order.
 
     A term matches the start of any word of the name (in any script: "ivanova"
     finds "Иванова"), the phone digits (whole or their last digits), the e-mail,
-    or is a date of birth (14.03.1986, 1986-03-14...).
+    or is a date of birth (14.03.1986, 1986-03-14...). The matches are counted up to
+    COUNT_CAP, in the same query that finds the page (`count=False`: the first page
+    only, uncounted).
     """
-    qs = scoped(Patient, scope, permission="patients.view_demographics")
-    parsed = search.parse_query(query)
-    for day in parsed.birth_dates:
-        qs = qs.filter(birth_date=day)
-    if not parsed.prefixes:
-        return qs
-    org = scope.organisation_id
-    # Bounded counts (at most NARROW_TOKENS index entries each) rank the terms.
-    sizes = sorted((_token_range(org, p)[:NARROW_TOKENS].count(), p) for p in parsed.prefixes)
-    rest = [p for _n, p in sizes]
-    if not parsed.birth_dates and sizes[0][0] < NARROW_TOKENS:
-        # Fetched ids, not a subquery, and an order no index serves: PostgreSQL's
-        # planner, seeing LIMIT 25, would otherwise walk the whole list in name order.
-        ids = set(_token_range(org, rest.pop(0)).values_list("patient_id", flat=True))
-        qs = qs.filter(pk__in=ids).order_by(
-            Lower("family_name"), Lower("given_name"), "birth_date", "pk"
-        )
-    for prefix in rest:
-        qs = qs.filter(
-            Exists(
-                PatientSearchToken.objects.filter(
-                    organisation_id=org,
-                    patient_id=OuterRef("pk"),
-                    token__gte=prefix,
-                    token__lte=search.prefix_upper_bound(prefix),
-                )
-            )
-        )
-    return qs
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    ids_query = _matching_ids(scope, query)
+    if not count:
+        number = 1
+        ids = [row[0] for row in ids_query[:per_page]]
+        total, capped = len(ids), False
+    else:
+        # The first COUNT_CAP matches in order: the count, and every page a pager offers.
+        head = [row[0] for row in ids_query[:COUNT_CAP]]
+        total, capped = len(head), len(head) >= COUNT_CAP
+        last = max(1, (total - 1) // per_page + 1)
+        number = min(number, last)
+        ids = head[(number - 1) * per_page : number * per_page]
+    by_id = scoped(Patient, scope, permission="patients.view_demographics").in_bulk(ids)
+    return PatientPage(
+        patients=[by_id[i] for i in ids if i in by_id],
+        number=number,
+        per_page=per_page,
+        count=total,
+        capped=capped,
+    )
+
+
+def patient_list(*, scope: Scope, query: str = "", limit: int = PER_PAGE) -> list[Patient]:
+    """The first `limit` matches of `query` (see patient_search), in list order."""
+    return patient_search(scope=scope, query=query, per_page=limit, count=False).patients
 
 
 def patient_get(*, scope: Scope, patient_id: int) -> Patient:

@@ -48,6 +48,9 @@ class DuplicatePatientError(ValidationError):
 def _search_keys_refresh(patient: Patient) -> None:
     patient.name_key = search.name_key(patient.family_name, patient.given_name)
     patient.phone_digits = search.phone_digits(patient.phone)
+    patient.sort_key = search.sort_key(
+        patient.family_name, patient.given_name, patient.middle_name, patient.birth_date
+    )
 
 
 def _tokens_refresh(patient: Patient) -> None:
@@ -60,8 +63,14 @@ def _tokens_refresh(patient: Patient) -> None:
     )
     have = set(patient.search_tokens.values_list("token", flat=True))
     patient.search_tokens.filter(token__in=have - wanted).delete()
+    patient.search_tokens.exclude(sort_key=patient.sort_key).update(sort_key=patient.sort_key)
     PatientSearchToken.objects.bulk_create(
-        PatientSearchToken(organisation_id=patient.organisation_id, patient=patient, token=t)
+        PatientSearchToken(
+            organisation_id=patient.organisation_id,
+            patient=patient,
+            token=t,
+            sort_key=patient.sort_key,
+        )
         for t in sorted(wanted - have)
     )
 

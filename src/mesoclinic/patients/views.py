@@ -3,10 +3,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +16,7 @@ from mesoclinic.patients.selectors import (
     history_fact_get,
     history_versions,
     patient_get,
-    patient_list,
+    patient_search,
 )
 from mesoclinic.patients.services import (
     DEMOGRAPHIC_FIELDS,
@@ -32,22 +30,10 @@ from mesoclinic.patients.services import (
 from mesoclinic.web.forms import form_add_validation_error
 
 
-class CappedPaginator(Paginator):
-    """Counts at most CAP matches: a one-letter search must not count the whole register."""
-
-    CAP = 1000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by()[: self.CAP].count()
-
-
 @login_required
 def patient_list_view(request):
     query = request.GET.get("q", "").strip()[:100]
-    page = CappedPaginator(patient_list(scope=request.scope, query=query), 25).get_page(
-        request.GET.get("page")
-    )
+    page = patient_search(scope=request.scope, query=query, page=request.GET.get("page"))
     template = (
         "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     )

@@ -176,7 +176,7 @@ def calendar_view(request):
 def patient_pick_view(request):
     """htmx: patients matching the typed text, as radio buttons for the booking form."""
     query = request.GET.get("q", "").strip()[:100]
-    patients = patient_list(scope=request.scope, query=query)[:10] if query else []
+    patients = patient_list(scope=request.scope, query=query, limit=10) if query else []
     return render(request, "scheduling/_patient_pick.html", {"patients": patients})
 
 
