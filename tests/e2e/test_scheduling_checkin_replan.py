@@ -46,6 +46,8 @@ def test_postponed_at_check_in_then_the_rest_of_the_course_is_replanned(
     page.goto(f"{live_server.url}/sessions/")
     row = page.locator(f'[data-testid=day-row][data-appointment="{second.pk}"]')
     row.get_by_test_id("start").click()
+    # locator.all() does not wait: be on the check-in page before listing its questions.
+    expect(page.get_by_test_id("checkin-form")).to_be_visible()
     for question in page.locator("[data-question]").all():
         answer = "Yes" if question.get_attribute("data-question") == "vq.menstruation" else "No"
         question.get_by_label(answer, exact=True).check()
