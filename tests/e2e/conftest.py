@@ -37,8 +37,11 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The CI machine has two cores shared with the database: give assertions the same
+    # 15 s as actions (a real failure still fails, only later).
+    expect.set_options(timeout=15_000)
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.fail("Debian's chromium is not installed: run scripts/test.sh, which installs it.")

@@ -103,3 +103,69 @@ def test_check_in_is_refused_on_another_day(day):
             answers=no_answers(),
             now=NOW + dt.timedelta(days=1),
         )
+
+
+def _history(patient):
+    from mesoclinic.patients.models import HistoryFact
+
+    return HistoryFact.objects.filter(patient=patient).order_by("recorded_at", "id")
+
+
+def test_what_the_patient_reports_at_check_in_is_written_into_their_history(day):
+    import datetime as dt
+
+    from mesoclinic.patients.selectors import history_current, screening_facts
+
+    answers = {
+        **no_answers(),
+        "vq.new-medications": Answer(yes=True, code="medclass.anticoagulant", text="Warfarin"),
+        "vq.recent-surgery": Answer(yes=True, on_date=dt.date(2026, 11, 2), text="Appendix"),
+        "vq.menstruation": Answer(yes=True),  # a visit fact: stays on the session
+    }
+    checked_in(day, answers=answers)
+    practitioner = day.scope
+    current = {f.kind: f for f in history_current(scope=practitioner, patient=day.patient)}
+    assert set(current) == {"pregnancy", "breastfeeding", "medication", "surgery"}
+    assert (current["medication"].code, current["medication"].label) == (
+        "medclass.anticoagulant",
+        "Warfarin",
+    )
+    assert "check-in" in current["medication"].note
+    assert current["medication"].recorded_by_id == day.world.users["nurse"].pk
+    assert (current["surgery"].label, current["surgery"].on_date) == (
+        "Appendix",
+        dt.date(2026, 11, 2),
+    )
+    assert current["pregnancy"].present is False
+    assert current["pregnancy"].on_date == NOW.date()  # the day it was asked
+    # The next screening (a new plan, the next visit) sees the record.
+    facts, _procedures, _uncoded = screening_facts(scope=practitioner, patient=day.patient)
+    assert [m.classes for m in facts.medications] == [("medclass.anticoagulant",)]
+
+
+def test_checking_in_again_adds_versions_not_duplicates(day):
+    answers = {
+        **no_answers(),
+        "vq.new-medications": Answer(yes=True, code="medclass.nsaid", text="Ibuprofen"),
+    }
+    checked_in(day, answers=answers)
+    checked_in(day, answers={**answers, "vq.pregnancy": Answer(yes=True)})
+    facts = list(_history(day.patient))
+    assert [f.kind for f in facts].count("medication") == 1
+    pregnancy = [f for f in facts if f.kind == "pregnancy"]
+    assert [f.present for f in pregnancy] == [False, True]
+    assert pregnancy[1].supersedes_id == pregnancy[0].pk  # a new version, the old one kept
+
+
+def test_an_impossible_date_at_check_in_is_an_error_on_that_question_and_nothing_is_kept(day):
+    from mesoclinic.charting.models import TreatmentSession
+
+    answers = {
+        **no_answers(),
+        "vq.recent-surgery": Answer(yes=True, on_date=NOW.date().replace(year=2030), text="Knee"),
+    }
+    with pytest.raises(ValidationError) as refused:
+        checked_in(day, answers=answers)
+    assert "future" in " ".join(refused.value.message_dict["vq.recent-surgery"])
+    assert not _history(day.patient).exists()
+    assert not TreatmentSession.objects.filter(appointment=day.appointment).exists()

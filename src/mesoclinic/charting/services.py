@@ -55,7 +55,9 @@ from mesoclinic.core.screening import (
 )
 from mesoclinic.inventory.models import Lot, LotStatus, StockBalance
 from mesoclinic.inventory.services import adverse_event_record, stock_use
-from mesoclinic.patients.selectors import screening_facts
+from mesoclinic.patients.models import FactKind
+from mesoclinic.patients.selectors import history_current, screening_facts
+from mesoclinic.patients.services import history_fact_correct, history_fact_record
 from mesoclinic.scheduling.models import Appointment, AppointmentStatus, Credential, Device
 from mesoclinic.scheduling.services import appointment_status_set
 
@@ -179,6 +181,83 @@ def checkin_request(
     return requests
 
 
+# Check-in answers that belong in the patient's history, by the fact they set.
+_HISTORY_KINDS = {
+    "patient.pregnant": FactKind.PREGNANCY,
+    "patient.breastfeeding": FactKind.BREASTFEEDING,
+    "patient.medications": FactKind.MEDICATION,
+    "patient.allergies": FactKind.ALLERGY,
+    "patient.conditions": FactKind.CONDITION,
+    "patient.surgeries": FactKind.SURGERY,
+    "visit.recent_procedures": FactKind.PROCEDURE,
+}
+
+
+def _history_from_checkin(
+    *, scope: Scope, patient, answers: Mapping[str, sc.Answer], now, today, request=None
+) -> list:
+    """Write what the patient reported at check-in into their versioned history.
+
+    Pregnancy and breastfeeding are recorded whatever the answer, as a new version of
+    the current fact (the record then says what was answered and when it was asked);
+    a reported medication, allergy or condition is added unless the record already has
+    it; a reported surgery or procedure is added as a dated event. Visit-only answers
+    (menstruation, fever, findings at the site) stay on the session.
+    """
+    kb = knowledge()
+    current = list(history_current(scope=scope, patient=patient))
+    note = _("Reported at check-in on %(date)s.") % {"date": today.isoformat()}
+    recorded = []
+    for qid, answer in answers.items():
+        kind = _HISTORY_KINDS.get(kb.visit_question[qid].fact)
+        if kind is None or (
+            not answer.yes and kind not in (FactKind.PREGNANCY, FactKind.BREASTFEEDING)
+        ):
+            continue
+        fields = {"present": answer.yes, "note": note, "now": now, "today": today}
+        if kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING):
+            fields["on_date"] = today
+        elif kind in (FactKind.MEDICATION, FactKind.ALLERGY, FactKind.CONDITION):
+            if any(f.kind == kind and f.code == answer.code and f.present for f in current):
+                continue
+            fields["code"] = answer.code
+            fields["label"] = answer.text
+            if kind == FactKind.MEDICATION:
+                # The question asks about medicines started *or stopped*: recorded as
+                # taken (the safe side for screening) until someone checks.
+                fields["note"] = _(
+                    "Reported at check-in on %(date)s as started or stopped since the last "
+                    "visit: check with the patient and correct the record if stopped."
+                ) % {"date": today.isoformat()}
+                if not answer.text:
+                    fields["label"] = kb.medication_class[answer.code].name.get(_lang())
+        else:  # surgery, procedure: dated events
+            on_date = answer.on_date or today
+            label = answer.text or (
+                _("Surgery reported at check-in") if kind == FactKind.SURGERY else ""
+            )
+            if any(
+                f.kind == kind
+                and f.on_date == on_date
+                and (f.code, f.label) == (answer.code, label)
+                for f in current
+            ):
+                continue
+            fields.update(code=answer.code, label=label, on_date=on_date)
+        try:
+            previous = next((f for f in current if f.kind == kind), None)
+            if kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING) and previous is not None:
+                fact = history_fact_correct(scope=scope, fact=previous, request=request, **fields)
+            else:
+                fact = history_fact_record(
+                    scope=scope, patient=patient, kind=kind, request=request, **fields
+                )
+        except ValidationError as exc:
+            raise ValidationError({qid: exc.messages}) from exc
+        recorded.append(fact)
+    return recorded
+
+
 @transaction.atomic
 def session_checkin(
     *,
@@ -273,6 +352,14 @@ def session_checkin(
     session.override_rules = []
     session.version += 0 if session.pk is None else 1
     session.save()
+    _history_from_checkin(
+        scope=scope,
+        patient=appointment.patient,
+        answers=answers,
+        now=now,
+        today=today,
+        request=request,
+    )
     if appointment.status in ("booked", "confirmed"):
         appointment_status_set(
             scope=scope,
