@@ -169,3 +169,13 @@ def test_an_impossible_date_at_check_in_is_an_error_on_that_question_and_nothing
     assert "future" in " ".join(refused.value.message_dict["vq.recent-surgery"])
     assert not _history(day.patient).exists()
     assert not TreatmentSession.objects.filter(appointment=day.appointment).exists()
+
+
+@pytest.mark.parametrize("status", ["draft", "cancelled", "completed"])
+def test_an_appointment_of_a_plan_that_is_not_running_cannot_be_checked_in(day, status):
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    TreatmentPlan.objects.filter(pk=day.plan.pk).update(status=status)
+    with pytest.raises(ValidationError, match="it cannot be treated"):
+        checked_in(day)
+    assert not _history(day.patient).exists()

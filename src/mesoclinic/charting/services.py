@@ -38,7 +38,8 @@ from mesoclinic.charting.models import (
     TreatmentSession,
 )
 from mesoclinic.consultations.engine import kb as knowledge
-from mesoclinic.consultations.models import TreatmentPlan
+from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
+from mesoclinic.consultations.services import plan_current_consent
 from mesoclinic.core.knowledge.policy import PolicyError, policy_parse
 from mesoclinic.core.screening import (
     Lot as LotFacts,
@@ -291,6 +292,15 @@ def session_checkin(
             _("This appointment is not part of a treatment plan: activate a plan first.")
         )
     plan = TreatmentPlan.objects.get(pk=appointment.plan_id, organisation_id=scope.organisation_id)
+    if plan.status != PlanStatus.ACTIVE:
+        raise ValidationError(
+            _("The treatment plan of this appointment is %(status)s: it cannot be treated.")
+            % {"status": plan.get_status_display()}
+        )
+    if plan_current_consent(plan) is None:  # defence in depth: an active plan has one
+        raise ValidationError(
+            _("The patient has not signed a consent for this plan as it stands: sign one first.")
+        )
     kb = knowledge()
     wanted = {q.id for q in sc.visit_questions(kb=kb, product_ids=plan.product_ids)}
     missing = wanted - set(answers)
