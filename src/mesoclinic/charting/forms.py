@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -115,3 +117,44 @@ class SideEffectForm(forms.Form):
         self.fields["zone_id"].choices = [("", _("Whole session"))] + [
             (z, kb.zone[z].name.get(language)) for z in zones
         ]
+
+
+MAX_AFTERCARE_HOURS = 2160  # 90 days: longer is a different kind of instruction
+
+
+class AftercareDurationsForm(forms.Form):
+    """The clinic's own duration, in hours, for every aftercare instruction that has one.
+
+    Blank keeps the knowledge base's default. One field per instruction, named after
+    its id; `rows` pairs each field with the base's default and the reported range.
+    """
+
+    def __init__(self, *args, kb, current: dict[str, float], language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = [item for item in kb.aftercare.values() if item.default_hours is not None]
+        for item in self.items:
+            self.fields[_key(item.id)] = forms.DecimalField(
+                label=item.name.get(language),
+                required=False,
+                min_value=Decimal("0.5"),
+                max_value=MAX_AFTERCARE_HOURS,
+                decimal_places=1,
+                initial=current.get(item.id),
+                widget=forms.NumberInput(
+                    attrs={"step": "0.5", "placeholder": f"{item.default_hours:g}"}
+                ),
+            )
+
+    @property
+    def rows(self):
+        for item in self.items:
+            reported = item.reported_hours
+            yield {
+                "field": self[_key(item.id)],
+                "default": item.default_hours,
+                "reported": (reported.min, reported.max) if reported else None,
+            }
+
+    def hours(self) -> dict[str, float]:
+        values = {item.id: self.cleaned_data.get(_key(item.id)) for item in self.items}
+        return {k: float(v) for k, v in values.items() if v is not None}

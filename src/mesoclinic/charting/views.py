@@ -21,7 +21,13 @@ from mesoclinic.audit.services import audit_record
 from mesoclinic.charting import screening as sc
 from mesoclinic.charting import services
 from mesoclinic.charting.aftercare import aftercare_pdf
-from mesoclinic.charting.forms import AddendumForm, CheckinForm, OverrideForm, SideEffectForm
+from mesoclinic.charting.forms import (
+    AddendumForm,
+    AftercareDurationsForm,
+    CheckinForm,
+    OverrideForm,
+    SideEffectForm,
+)
 from mesoclinic.charting.maps import chart_maps
 from mesoclinic.charting.models import SessionStatus
 from mesoclinic.charting.selectors import (
@@ -455,3 +461,41 @@ def replan_url(session) -> str:
     # A postponement "until it has ended" has no date: never re-book the same day.
     earliest = session.screening_until or session.session_date + dt.timedelta(days=1)
     return f"{url}?earliest={earliest.isoformat()}"
+
+
+@login_required
+def aftercare_durations_view(request, clinic_id: int):
+    """Owners: the clinic's own aftercare durations over the knowledge base's defaults."""
+    from mesoclinic.accounts.models import Clinic
+    from mesoclinic.accounts.scope import get_scoped_or_404
+    from mesoclinic.charting.models import AftercarePolicy
+
+    clinic = get_scoped_or_404(Clinic, request.scope, permission="clinic.manage", pk=clinic_id)
+    policy = AftercarePolicy.objects.filter(clinic=clinic).first()
+    form = AftercareDurationsForm(
+        request.POST or None,
+        kb=knowledge(),
+        current=policy.hours if policy else {},
+        language=get_language()[:2],
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.aftercare_policy_set(
+                scope=request.scope,
+                clinic=clinic,
+                hours=form.hours(),
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("Aftercare durations saved for %(clinic)s.") % {"clinic": clinic}
+            )
+            return redirect("charting:aftercare_durations", clinic_id=clinic.pk)
+    return render(
+        request,
+        "charting/aftercare_durations.html",
+        {"clinic": clinic, "form": form, "policy": policy},
+    )
