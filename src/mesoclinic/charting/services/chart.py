@@ -1,0 +1,399 @@
+"""The chart: validating and saving what is given in a session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from mesoclinic.accounts.scope import Scope
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.charting import screening as sc
+from mesoclinic.charting.models import (
+    ChartEntry,
+    SessionStatus,
+    TreatmentSession,
+)
+from mesoclinic.charting.services.common import (
+    GAUGE_RANGE,
+    MAX_VOLUME_ML,
+    STOPPING,
+    _is_physician,
+    _lang,
+    _locked,
+    clinic_today,
+    practitioner_credentials,
+)
+from mesoclinic.consultations.engine import kb as knowledge
+from mesoclinic.core.screening import (
+    ScreeningRequest,
+    ScreeningResult,
+)
+from mesoclinic.inventory.models import Lot, LotStatus, StockBalance
+from mesoclinic.scheduling.models import Device
+
+
+@dataclass
+class EntryForm:
+    """One charted row as posted (strings), before validation."""
+
+    zone_id: str = ""
+    technique_id: str = ""
+    depth_mm: str = ""
+    needle_gauge: str = ""
+    needle_length_mm: str = ""
+    points: str = ""
+    spacing_mm: str = ""
+    lot_id: str = ""
+    volume_ml: str = ""
+    device_id: str = ""
+    device_params: str = ""
+
+
+@dataclass
+class ChartCheck:
+    """The outcome of validating a chart: row errors, engine verdicts, totals."""
+
+    entries: list[ChartEntry] = field(default_factory=list)
+    row_errors: dict[int, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    result: ScreeningResult | None = None
+    blocking: list = field(default_factory=list)
+    totals: list[dict] = field(default_factory=list)
+    total_ml: Decimal = Decimal(0)
+    session_limit_ml: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.row_errors or self.errors or self.blocking)
+
+    def messages(self) -> list[str]:
+        out = list(self.errors)
+        for index, errs in sorted(self.row_errors.items()):
+            out += [_("Row %(n)s: %(error)s") % {"n": index + 1, "error": e} for e in errs]
+        out += [v.message.get(_lang()) for v in self.blocking]
+        return out
+
+
+def _decimal(value: str) -> Decimal | None:
+    value = (value or "").strip().replace(",", ".")
+    if not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(value) from exc
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def _int(value: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    return int(value)
+
+
+def session_limit(session: TreatmentSession) -> float:
+    """The session volume limit shown with the totals (the engine enforces it)."""
+    kb = knowledge()
+    protocol = kb.protocol.get(session.plan.protocol_id) if session.plan_id else None
+    if protocol is not None and protocol.max_volume_ml is not None:
+        return protocol.max_volume_ml
+    return kb.rule["rule.session-volume-max"].params["default_max_ml"]
+
+
+def chart_check(
+    *, scope: Scope, session: TreatmentSession, rows: Sequence[EntryForm], today: dt.date
+) -> ChartCheck:
+    """Validate posted rows: fields, lots at this clinic, then the engine on the whole chart."""
+    kb = knowledge()
+    check = ChartCheck(session_limit_ml=session_limit(session))
+    if not rows:
+        check.errors.append(_("Chart at least one zone."))
+        return check
+    lot_ids = {r.lot_id for r in rows if r.lot_id.strip().isdigit()}
+    lots = {
+        str(lot.pk): lot
+        for lot in Lot.objects.filter(
+            pk__in=[int(i) for i in lot_ids], organisation_id=scope.organisation_id
+        ).select_related("product")
+    }
+    here = dict(
+        StockBalance.objects.filter(
+            lot_id__in=[lot.pk for lot in lots.values()], clinic_id=session.clinic_id
+        ).values_list("lot_id", "quantity_ul")
+    )
+    device_ids = {r.device_id for r in rows if r.device_id.strip().isdigit()}
+    devices = {
+        str(d.pk): d
+        for d in Device.objects.filter(
+            pk__in=[int(i) for i in device_ids], organisation_id=scope.organisation_id
+        )
+    }
+    per_lot: dict[int, Decimal] = defaultdict(Decimal)
+    engine_entries: list[sc.EntryIn] = []
+    for index, row in enumerate(rows):
+        errs: list[str] = []
+        zone = kb.zone.get(row.zone_id)
+        technique = kb.technique.get(row.technique_id)
+        if zone is None:
+            errs.append(_("Choose a zone on the map."))
+        if technique is None:
+            errs.append(_("Choose a technique."))
+        values: dict = {}
+        for name in ("depth_mm", "needle_length_mm", "spacing_mm", "volume_ml"):
+            try:
+                values[name] = _decimal(getattr(row, name))
+            except ValueError:
+                errs.append(_("%(value)s is not a number.") % {"value": getattr(row, name)})
+                values[name] = None
+        for name in ("needle_gauge", "points"):
+            try:
+                values[name] = _int(getattr(row, name))
+            except ValueError:
+                errs.append(_("%(value)s is not a whole number.") % {"value": getattr(row, name)})
+                values[name] = None
+        volume = values["volume_ml"]
+        if volume is not None and volume <= 0:
+            errs.append(_("The volume must be more than 0 mL."))
+        elif volume is not None and (volume > MAX_VOLUME_ML or volume.as_tuple().exponent < -3):
+            errs.append(_("%(value)s mL is not a possible volume.") % {"value": volume})
+        depth = values["depth_mm"]
+        if depth is not None and (depth < 0 or depth > Decimal("99.9")):
+            errs.append(_("The depth must be between 0 and 99.9 mm."))
+        for name in ("needle_length_mm", "spacing_mm"):
+            if values[name] is not None and not (0 < values[name] <= Decimal("99.9")):
+                errs.append(_("Needle length and spacing must be between 0 and 99.9 mm."))
+        gauge = values["needle_gauge"]
+        if gauge is not None and not GAUGE_RANGE[0] <= gauge <= GAUGE_RANGE[1]:
+            errs.append(
+                _("The needle gauge must be between %(min)s G and %(max)s G.")
+                % {"min": GAUGE_RANGE[0], "max": GAUGE_RANGE[1]}
+            )
+        if values["points"] is not None and not 0 < values["points"] <= 10000:
+            errs.append(_("The number of points must be between 1 and 10000."))
+        if technique is not None:
+            if technique.kind == "needle" and depth is None:
+                errs.append(_("Record the depth of a needle technique."))
+            if technique.kind == "needle-free" and (depth is not None or gauge is not None):
+                errs.append(_("A needle-free technique has no depth or needle."))
+        lot = None
+        if row.lot_id.strip():
+            lot = lots.get(row.lot_id.strip())
+            if lot is None:
+                errs.append(_("Unknown lot."))
+            elif lot.pk not in here:
+                errs.append(
+                    _("Lot %(lot)s is not stocked at this clinic.") % {"lot": lot.lot_number}
+                )
+            elif lot.status != LotStatus.AVAILABLE:
+                errs.append(
+                    _("Lot %(lot)s is %(status)s and cannot be used.")
+                    % {"lot": lot.lot_number, "status": lot.get_status_display().lower()}
+                )
+            elif lot.expiry_date < today:
+                errs.append(
+                    _("Lot %(lot)s expired on %(date)s and cannot be used.")
+                    % {"lot": lot.lot_number, "date": lot.expiry_date.isoformat()}
+                )
+            if volume is None:
+                errs.append(_("Record the volume injected from the lot."))
+            elif lot is not None and volume > 0:
+                per_lot[lot.pk] += volume
+        elif volume is not None:
+            errs.append(_("Choose the product lot the volume came from."))
+        device = None
+        if row.device_id.strip():
+            device = devices.get(row.device_id.strip())
+            if device is None or device.clinic_id != session.clinic_id:
+                errs.append(_("Unknown device."))
+                device = None
+        if errs:
+            check.row_errors[index] = errs
+        check.entries.append(
+            ChartEntry(
+                organisation_id=scope.organisation_id,
+                session=session,
+                position=index,
+                zone_id=row.zone_id,
+                technique_id=row.technique_id,
+                depth_mm=depth,
+                needle_gauge=gauge,
+                needle_length_mm=values["needle_length_mm"],
+                points=values["points"],
+                spacing_mm=values["spacing_mm"],
+                product=lot.product if lot else None,
+                lot=lot,
+                volume_ml=volume if lot else None,
+                device=device,
+                device_params=row.device_params.strip()[:300],
+            )
+        )
+        if zone is not None and technique is not None and not errs:
+            engine_entries.append(_entry_in(check.entries[-1]))
+    for lot_pk, volume in per_lot.items():
+        left = Decimal(here.get(lot_pk, 0)).scaleb(-3)
+        if volume > left:
+            lot = next(lot for lot in lots.values() if lot.pk == lot_pk)
+            check.errors.append(
+                _("Only %(left)s mL of lot %(lot)s left at this clinic.")
+                % {"left": left.normalize(), "lot": lot.lot_number}
+            )
+    check.totals, check.total_ml = _totals(check.entries)
+    if check.row_errors or not engine_entries:
+        return check
+    check.result = sc.chart_screen(
+        base_request=ScreeningRequest.model_validate(session.screening_request),
+        entries=engine_entries,
+        practitioner_techniques=practitioner_credentials(
+            organisation_id=scope.organisation_id, user_id=scope.user_id
+        ),
+        practitioner_id=str(scope.user_id),
+        physician=_is_physician(scope.user_id, session.clinic_id),
+        today=today,
+        kb=kb,
+    )
+    lifted = set(session.override_rules or [])
+    check.blocking = [
+        v for v in check.result.verdicts if v.level in STOPPING and v.rule_id not in lifted
+    ]
+    return check
+
+
+def _entry_in(entry: ChartEntry) -> sc.EntryIn:
+    lot = entry.lot
+    return sc.EntryIn(
+        zone_id=entry.zone_id,
+        technique_id=entry.technique_id,
+        depth_mm=entry.depth_mm,
+        points=entry.points,
+        kb_product_id=lot.product.kb_product_id if lot else "",
+        volume_ml=entry.volume_ml,
+        lot_number=lot.lot_number if lot else "",
+        lot_expiry=lot.expiry_date if lot else None,
+        lot_status={"available": "released"}.get(lot.status, lot.status) if lot else "released",
+        multi_dose=lot.product.is_multi_dose if lot else False,
+    )
+
+
+def _totals(entries: Sequence[ChartEntry]) -> tuple[list[dict], Decimal]:
+    kb = knowledge()
+    by_product: dict[int, dict] = {}
+    total = Decimal(0)
+    for entry in entries:
+        if entry.lot is None or entry.volume_ml is None or entry.volume_ml <= 0:
+            continue
+        product = entry.lot.product
+        row = by_product.setdefault(
+            product.pk, {"product": product, "volume_ml": Decimal(0), "limit_ml": None}
+        )
+        row["volume_ml"] += entry.volume_ml
+        total += entry.volume_ml
+        label = (
+            kb.product[product.kb_product_id].label if product.kb_product_id in kb.product else None
+        )
+        limit = label.per_session_ml if label is not None else None
+        if limit is None and product.per_session_ml is not None:
+            limit = float(product.per_session_ml)
+        row["limit_ml"] = limit
+        row["over"] = limit is not None and float(row["volume_ml"]) > limit + 1e-9
+    return list(by_product.values()), total
+
+
+def _require_chartable(session: TreatmentSession, today: dt.date) -> None:
+    if session.status == SessionStatus.SIGNED:
+        raise ValidationError(
+            _("This session is signed and cannot be changed; add an addendum instead.")
+        )
+    if session.status == SessionStatus.POSTPONED:
+        raise ValidationError(_("This session was postponed."))
+    if clinic_today(session.clinic, session.screened_at) != today:
+        raise ValidationError(_("Screen the patient at check-in today before charting."))
+    if session.screening_stops:
+        raise ValidationError(
+            _(
+                "Today's screening stops this session: postpone it, or an authorised "
+                "practitioner overrides it with a reason."
+            )
+        )
+
+
+@transaction.atomic
+def chart_save(
+    *,
+    scope: Scope,
+    session: TreatmentSession,
+    rows: Sequence[EntryForm],
+    expected_version: int,
+    save_token: str,
+    now: dt.datetime,
+    request=None,
+) -> TreatmentSession:
+    """Replace the draft chart with the posted rows, after the engine accepts them.
+
+    All or nothing: the rows are validated and screened first, then written in
+    one transaction. A retried POST (same `save_token`) returns the saved session
+    unchanged; a save based on an older version is refused.
+    """
+    scope.require("sessions.chart")
+    session = _locked(scope, session)
+    if save_token and session.last_save_token == save_token:
+        return session
+    today = clinic_today(session.clinic, now)
+    _require_chartable(session, today)
+    if session.version != expected_version:
+        raise ValidationError(
+            _("Someone else saved this chart a moment ago. Reload it and chart again.")
+        )
+    check = chart_check(scope=scope, session=session, rows=rows, today=today)
+    if not check.ok:
+        raise ValidationError(check.messages())
+    ChartEntry.objects.filter(session=session).delete()
+    ChartEntry.objects.bulk_create(check.entries)
+    session.chart_screening = check.result.model_dump(mode="json")
+    session.chart_level = check.result.level
+    session.status = SessionStatus.CHARTING
+    session.last_save_token = save_token[:64]
+    session.version += 1
+    session.save()
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=session,
+        detail={"chart": len(check.entries), "total_ml": str(check.total_ml)},
+    )
+    return session
+
+
+def _entry_rows(session: TreatmentSession) -> list[EntryForm]:
+    return [
+        EntryForm(
+            zone_id=e.zone_id,
+            technique_id=e.technique_id,
+            depth_mm=str(e.depth_mm) if e.depth_mm is not None else "",
+            needle_gauge=str(e.needle_gauge or ""),
+            needle_length_mm=str(e.needle_length_mm) if e.needle_length_mm is not None else "",
+            points=str(e.points or ""),
+            spacing_mm=str(e.spacing_mm) if e.spacing_mm is not None else "",
+            lot_id=str(e.lot_id or ""),
+            volume_ml=str(e.volume_ml) if e.volume_ml is not None else "",
+            device_id=str(e.device_id or ""),
+            device_params=e.device_params,
+        )
+        for e in session.entries.select_related("lot__product").order_by("position", "id")
+    ]
+
+
+def entry_rows(session: TreatmentSession) -> list[EntryForm]:
+    """The saved chart as form rows (for the charting page and for re-checking)."""
+    return _entry_rows(session)

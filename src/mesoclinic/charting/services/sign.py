@@ -1,0 +1,152 @@
+"""Signing a session (stock used in the same transaction) and addenda to signed sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mesoclinic.accounts.scope import Scope
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.charting.models import (
+    Addendum,
+    SessionStatus,
+    TreatmentSession,
+)
+from mesoclinic.charting.services.chart import _entry_rows, _require_chartable, chart_check
+from mesoclinic.charting.services.common import _locked, clinic_today, scope_user
+from mesoclinic.consultations.engine import kb as knowledge
+from mesoclinic.inventory.services import stock_use
+from mesoclinic.scheduling.models import Appointment
+from mesoclinic.scheduling.services import appointment_status_set
+
+
+@transaction.atomic
+def session_sign(
+    *, scope: Scope, session: TreatmentSession, now: dt.datetime, request=None
+) -> TreatmentSession:
+    """Sign the chart: re-screen it, decrement stock of every lot used, make it immutable.
+
+    The session row is locked first, so of two people signing at once one signs and
+    the other is told it is already signed; stock is decremented once, inside this
+    transaction, so a refused use (not enough left, lot recalled meanwhile) signs nothing.
+    """
+    scope.require("sessions.chart")
+    session = _locked(scope, session)
+    if session.status == SessionStatus.SIGNED:
+        signer = session.signed_by
+        raise ValidationError(
+            _("This session was already signed by %(name)s at %(time)s.")
+            % {
+                "name": signer.display_name or signer.username,
+                "time": timezone.localtime(session.signed_at).strftime("%H:%M"),
+            }
+        )
+    today = clinic_today(session.clinic, now)
+    _require_chartable(session, today)
+    if session.status != SessionStatus.CHARTING:
+        raise ValidationError(_("Chart the session before signing it."))
+    check = chart_check(scope=scope, session=session, rows=_entry_rows(session), today=today)
+    if not check.ok:
+        raise ValidationError(check.messages())
+    kb = knowledge()
+    practitioner = scope_user(scope)
+    for entry in session.entries.select_related("lot__product").order_by("position", "id"):
+        if entry.lot_id is None:
+            continue
+        stock_use(
+            scope=scope,
+            lot=entry.lot,
+            quantity_ml=entry.volume_ml,
+            patient=session.patient,
+            practitioner=practitioner,
+            zone_id=entry.zone_id,
+            administered_at=now,
+            session_ref=session.pk,
+            request=request,
+        )
+    plan = session.plan
+    if plan is not None and session.session_number < plan.sessions:
+        session.next_earliest = session.session_date + dt.timedelta(days=plan.interval_min_days)
+        session.next_latest = session.session_date + dt.timedelta(days=plan.interval_max_days)
+    session.chart_screening = check.result.model_dump(mode="json")
+    session.chart_level = check.result.level
+    session.status = SessionStatus.SIGNED
+    session.signed_at = now
+    session.signed_by_id = scope.user_id
+    session.signed_knowledge_version = kb.version
+    session.version += 1
+    session.save()
+    if session.appointment_id:
+        appointment = Appointment.objects.select_for_update().get(pk=session.appointment_id)
+        for status in ("arrived", "done"):
+            if status in _next_statuses(appointment.status):
+                appointment = appointment_status_set(
+                    scope=scope,
+                    appointment=appointment,
+                    status=status,
+                    expected_version=appointment.version,
+                    request=request,
+                )
+    if plan is not None:
+        from mesoclinic.consultations.services import plan_complete_if_done
+
+        plan_complete_if_done(
+            scope=scope,
+            plan=plan,
+            signed_sessions=TreatmentSession.objects.filter(
+                plan=plan, status=SessionStatus.SIGNED
+            ).count(),
+            now=now,
+            request=request,
+        )
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=session,
+        detail={"signed": True, "knowledge_version": kb.short_version},
+    )
+    return session
+
+
+def _next_statuses(status: str) -> set[str]:
+    from mesoclinic.scheduling.services import TRANSITIONS
+
+    return TRANSITIONS.get(status, set())
+
+
+@transaction.atomic
+def addendum_create(
+    *, scope: Scope, session: TreatmentSession, text: str, now: dt.datetime, request=None
+) -> Addendum:
+    """Add a correction or note to a signed session (the record itself never changes)."""
+    scope.require("patients.edit_clinical")
+    if session.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown session."))
+    if session.status != SessionStatus.SIGNED:
+        raise ValidationError(_("Addenda are for signed sessions; edit the draft chart instead."))
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the addendum.")})
+    if len(text) > 5000:
+        raise ValidationError({"text": _("Keep an addendum under 5000 characters.")})
+    addendum = Addendum.objects.create(
+        organisation_id=scope.organisation_id,
+        session=session,
+        author_id=scope.user_id,
+        created_at=now,
+        text=text,
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        request=request,
+        scope=scope,
+        obj=addendum,
+        patient_id=session.patient_id,
+    )
+    return addendum

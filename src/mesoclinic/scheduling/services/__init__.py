@@ -1,0 +1,38 @@
+"""Booking, moving and changing appointments.
+
+Every rule a receptionist can break (opening hours, a practitioner's hours or absence,
+a missing credential, a needle-free technique without its device) is checked here with
+a message naming what is wrong. Double bookings are refused by the database itself
+(migration 0002); that refusal is turned into a message too, so two receptionists
+booking the same slot at the same moment get one booking and one clear answer.
+"""
+
+from mesoclinic.scheduling.services.appointments import (  # noqa: F401
+    _first_free,
+    _raise_for_integrity,
+    _serialise_bookings,
+    _validated_slot,
+    appointment_book,
+    appointment_reschedule,
+    appointment_status_set,
+)
+from mesoclinic.scheduling.services.resources import (  # noqa: F401
+    _own_clinic,
+    absence_create,
+    credential_grant,
+    device_create,
+    holiday_create,
+    patient_availability_set,
+    room_create,
+    working_hours_set,
+)
+from mesoclinic.scheduling.services.slots import (  # noqa: F401
+    _CONSTRAINT_FIELDS,
+    TRANSITIONS,
+    Slot,
+    _covered,
+    _fmt_range,
+    _lang,
+    _local,
+    slot_check,
+)

@@ -1,0 +1,316 @@
+"""Appointments: booking, moving and status changes, with the database as referee."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mesoclinic.accounts.models import Clinic, Organisation, User
+from mesoclinic.accounts.scope import Scope
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.patients.models import Patient
+from mesoclinic.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Device,
+    Room,
+)
+
+# Which status may follow which. Done, no-show, cancelled and postponed are final for
+# that appointment: a postponed session is booked again as a new appointment.
+from mesoclinic.scheduling.services.slots import (
+    _CONSTRAINT_FIELDS,
+    TRANSITIONS,
+    Slot,
+    _fmt_range,
+    slot_check,
+)
+
+
+def _first_free(model, clinic: Clinic, starts_at, ends_at, *, field: str, technique_id: str = ""):
+    busy = Appointment.objects.filter(
+        status__in=ACTIVE_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).values_list(f"{field}_id", flat=True)
+    candidates = (
+        model.objects.filter(clinic=clinic, active=True).exclude(pk__in=busy).order_by("name")
+    )
+    if model is Device:
+        return next((d for d in candidates if technique_id in d.technique_ids), None)
+    return candidates.first()
+
+
+def _raise_for_integrity(exc: IntegrityError, slot: Slot, patient: Patient) -> None:
+    text = str(exc)
+    for constraint, field in _CONSTRAINT_FIELDS.items():
+        if constraint in text:
+            who = {
+                "practitioner": slot.practitioner,
+                "room": slot.room,
+                "device": slot.device,
+                "patient": patient,
+            }[field]
+            raise ValidationError(
+                {
+                    field: _("%(who)s is already booked at an overlapping time (%(when)s).")
+                    % {"who": who, "when": _fmt_range(slot.clinic, slot.starts_at, slot.ends_at)}
+                }
+            ) from exc
+    raise exc
+
+
+def _serialise_bookings(organisation_id: int) -> None:
+    """Make the organisation's booking writes take turns until this transaction ends.
+
+    The exclusion constraints still refuse every double booking; this lock only stops two
+    concurrent bookings that collide on several resources at once (the same practitioner
+    *and* the same first-free room) from deadlocking inside PostgreSQL's constraint checks,
+    and lets the second one pick the room the first has just taken. `FOR NO KEY UPDATE`
+    does not block inserts that merely reference the organisation. SQLite serialises
+    writers on its own (transactions are `IMMEDIATE`), so the lock is a no-op there.
+    """
+    locked = Organisation.objects.select_for_update(no_key=True).filter(pk=organisation_id)
+    list(locked.values_list("pk", flat=True))
+
+
+def _validated_slot(
+    *,
+    scope: Scope,
+    clinic: Clinic,
+    practitioner: User,
+    starts_at: dt.datetime,
+    duration_min: int,
+    technique_id: str,
+    room: Room | None,
+    device: Device | None,
+) -> Slot:
+    if not 5 <= duration_min <= 480:
+        raise ValidationError({"duration": _("Duration must be between 5 and 480 minutes.")})
+    ends_at = starts_at + dt.timedelta(minutes=duration_min)
+    if room is None:
+        room = _first_free(Room, clinic, starts_at, ends_at, field="room")
+        if room is None and Room.objects.filter(clinic=clinic, active=True).exists():
+            raise ValidationError({"room": _("No room is free at that time.")})
+    kb_technique = load_knowledge().technique.get(technique_id) if technique_id else None
+    if device is None and kb_technique is not None and kb_technique.kind == "needle-free":
+        device = _first_free(
+            Device, clinic, starts_at, ends_at, field="device", technique_id=technique_id
+        )
+    problems = slot_check(
+        scope=scope,
+        clinic=clinic,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        technique_id=technique_id,
+        room=room,
+        device=device,
+    )
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for field, message in problems:
+            errors.setdefault(field, []).append(message)
+        raise ValidationError(errors)
+    return Slot(clinic, practitioner, starts_at, ends_at, technique_id, room, device)
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    scope: Scope,
+    patient: Patient,
+    practitioner: User,
+    starts_at: dt.datetime,
+    duration_min: int,
+    technique_id: str = "",
+    room: Room | None = None,
+    device: Device | None = None,
+    plan_id: int | None = None,
+    session_number: int | None = None,
+    notes: str = "",
+    request=None,
+) -> Appointment:
+    """Book one appointment in the scope's clinic; the first free room/device if none given."""
+    scope.require("schedule.book")
+    if patient.organisation_id != scope.organisation_id:
+        raise ValidationError({"patient": _("Unknown patient.")})
+    clinic = Clinic.objects.get(pk=scope.clinic_id, organisation_id=scope.organisation_id)
+    _serialise_bookings(scope.organisation_id)
+    slot = _validated_slot(
+        scope=scope,
+        clinic=clinic,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        duration_min=duration_min,
+        technique_id=technique_id,
+        room=room,
+        device=device,
+    )
+    appointment = Appointment(
+        organisation_id=scope.organisation_id,
+        clinic=clinic,
+        patient=patient,
+        practitioner=practitioner,
+        room=slot.room,
+        device=slot.device,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        technique_id=technique_id,
+        plan_id=plan_id,
+        session_number=session_number,
+        notes=notes,
+        created_by_id=scope.user_id,
+    )
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        _raise_for_integrity(exc, slot, patient)
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=appointment)
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    scope: Scope,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    expected_version: int,
+    practitioner: User | None = None,
+    duration_min: int | None = None,
+    request=None,
+) -> Appointment:
+    """Move an appointment; refused if someone else changed it since `expected_version`."""
+    scope.require("schedule.book")
+    if appointment.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown appointment."))
+    if not appointment.is_active or appointment.status in ("arrived", "done"):
+        raise ValidationError(_("Only booked or confirmed appointments can be moved."))
+    _serialise_bookings(scope.organisation_id)
+    practitioner = practitioner or appointment.practitioner
+    duration = duration_min or int(
+        (appointment.ends_at - appointment.starts_at).total_seconds() // 60
+    )
+    slot = (
+        _validated_slot(
+            scope=scope,
+            clinic=appointment.clinic,
+            practitioner=practitioner,
+            starts_at=starts_at,
+            duration_min=duration,
+            technique_id=appointment.technique_id,
+            room=None,
+            device=None,
+        )
+        if practitioner != appointment.practitioner
+        else None
+    )
+    if slot is None:
+        # Same practitioner: keep the room/device unless they are taken at the new time.
+        ends_at = starts_at + dt.timedelta(minutes=duration)
+        problems = slot_check(
+            scope=scope,
+            clinic=appointment.clinic,
+            practitioner=practitioner,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            technique_id=appointment.technique_id,
+            room=appointment.room,
+            device=appointment.device,
+        )
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for field, message in problems:
+                errors.setdefault(field, []).append(message)
+            raise ValidationError(errors)
+        slot = Slot(
+            appointment.clinic,
+            practitioner,
+            starts_at,
+            ends_at,
+            appointment.technique_id,
+            appointment.room,
+            appointment.device,
+        )
+    try:
+        with transaction.atomic():
+            updated = Appointment.objects.filter(
+                pk=appointment.pk, version=expected_version
+            ).update(
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                practitioner=practitioner,
+                room=slot.room,
+                device=slot.device,
+                version=expected_version + 1,
+                updated_at=timezone.now(),
+            )
+    except IntegrityError as exc:
+        _raise_for_integrity(exc, slot, appointment.patient)
+    if updated == 0:
+        raise ValidationError(
+            _("Someone else changed this appointment a moment ago. Reload it and try again.")
+        )
+    appointment.refresh_from_db()
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=appointment,
+        detail={"rescheduled_to": slot.starts_at.isoformat()},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_status_set(
+    *,
+    scope: Scope,
+    appointment: Appointment,
+    status: str,
+    expected_version: int,
+    reason: str = "",
+    request=None,
+) -> Appointment:
+    """Change an appointment's status along the allowed transitions."""
+    scope.require("schedule.book")
+    if appointment.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown appointment."))
+    if status not in TRANSITIONS.get(appointment.status, set()):
+        raise ValidationError(
+            _("An appointment that is %(current)s cannot become %(new)s.")
+            % {"current": appointment.get_status_display(), "new": AppointmentStatus(status).label}
+        )
+    if status in ("cancelled", "postponed") and not reason.strip():
+        raise ValidationError(
+            {
+                "reason": _("Say why the appointment is %(status)s.")
+                % {"status": AppointmentStatus(status).label}
+            }
+        )
+    updated = Appointment.objects.filter(pk=appointment.pk, version=expected_version).update(
+        status=status,
+        status_reason=reason.strip(),
+        version=expected_version + 1,
+        updated_at=timezone.now(),
+    )
+    if updated == 0:
+        raise ValidationError(
+            _("Someone else changed this appointment a moment ago. Reload it and try again.")
+        )
+    appointment.refresh_from_db()
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=appointment,
+        detail={"status": status, "reason": reason.strip()},
+    )
+    return appointment

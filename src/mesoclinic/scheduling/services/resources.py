@@ -1,0 +1,267 @@
+"""The clinic's resources: credentials, rooms, devices, working hours, absences,
+holidays and patient availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from mesoclinic.accounts.models import Clinic, Membership, Role, User
+from mesoclinic.accounts.scope import Scope
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.patients.models import Patient
+from mesoclinic.scheduling.models import (
+    ACTIVE_STATUSES,
+    Absence,
+    Appointment,
+    Credential,
+    Device,
+    Holiday,
+    PatientAvailability,
+    Room,
+    WorkingHours,
+)
+
+# Which status may follow which. Done, no-show, cancelled and postponed are final for
+# that appointment: a postponed session is booked again as a new appointment.
+
+
+@transaction.atomic
+def credential_grant(*, scope: Scope, practitioner: User, technique_id: str) -> Credential:
+    """Record that a practitioner is credentialed for a knowledge-base technique (owners)."""
+    scope.require("clinic.manage")
+    if technique_id not in load_knowledge().technique:
+        raise ValidationError(
+            {"technique_id": _("Unknown technique %(id)s.") % {"id": technique_id}}
+        )
+    if practitioner.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown practitioner."))
+    credential, created = Credential.objects.get_or_create(
+        organisation_id=scope.organisation_id,
+        practitioner=practitioner,
+        technique_id=technique_id,
+        defaults={"granted_by_id": scope.user_id},
+    )
+    if created:
+        audit_record(
+            action=AuditAction.CREATE,
+            scope=scope,
+            obj=credential,
+            detail={"technique_id": technique_id},
+        )
+    return credential
+
+
+def _own_clinic(scope: Scope, clinic: Clinic) -> None:
+    if clinic.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown clinic."))
+
+
+@transaction.atomic
+def room_create(*, scope: Scope, clinic: Clinic, name: str, request=None) -> Room:
+    """Add a treatment room to a clinic (owners)."""
+    scope.require("clinic.manage")
+    _own_clinic(scope, clinic)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the room a name.")})
+    if Room.objects.filter(clinic=clinic, name=name).exists():
+        raise ValidationError(
+            {"name": _("The clinic already has a room called %(name)s.") % {"name": name}}
+        )
+    room = Room.objects.create(organisation_id=scope.organisation_id, clinic=clinic, name=name)
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=room)
+    return room
+
+
+@transaction.atomic
+def device_create(
+    *, scope: Scope, clinic: Clinic, name: str, technique_ids: list[str], request=None
+) -> Device:
+    """Add a device for needle-free techniques (owners)."""
+    scope.require("clinic.manage")
+    _own_clinic(scope, clinic)
+    kb = load_knowledge()
+    if not name.strip():
+        raise ValidationError({"name": _("Give the device a name.")})
+    if not technique_ids:
+        raise ValidationError({"technique_ids": _("Choose the techniques the device delivers.")})
+    for tid in technique_ids:
+        technique = kb.technique.get(tid)
+        if technique is None or technique.kind != "needle-free":
+            raise ValidationError(
+                {"technique_ids": _("%(id)s is not a needle-free technique.") % {"id": tid}}
+            )
+    device = Device.objects.create(
+        organisation_id=scope.organisation_id,
+        clinic=clinic,
+        name=name.strip(),
+        technique_ids=sorted(set(technique_ids)),
+    )
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=device)
+    return device
+
+
+@transaction.atomic
+def working_hours_set(
+    *,
+    scope: Scope,
+    clinic: Clinic,
+    practitioner: User,
+    hours: dict[int, tuple[dt.time, dt.time] | None],
+    request=None,
+) -> list[WorkingHours]:
+    """Replace a practitioner's weekly hours in a clinic (weekday -> (from, until) or None)."""
+    scope.require("clinic.manage")
+    _own_clinic(scope, clinic)
+    if not Membership.objects.filter(
+        user=practitioner, clinic=clinic, role=Role.PRACTITIONER
+    ).exists():
+        raise ValidationError(
+            _("%(name)s is not a practitioner at %(clinic)s.")
+            % {"name": practitioner, "clinic": clinic}
+        )
+    rows = []
+    for weekday, span in sorted(hours.items()):
+        if span is None:
+            continue
+        starts, ends = span
+        if not starts < ends:
+            raise ValidationError({"hours": _("Hours must end after they start.")})
+        rows.append(
+            WorkingHours(
+                organisation_id=scope.organisation_id,
+                clinic=clinic,
+                practitioner=practitioner,
+                weekday=weekday,
+                starts=starts,
+                ends=ends,
+            )
+        )
+    WorkingHours.objects.filter(clinic=clinic, practitioner=practitioner).delete()
+    WorkingHours.objects.bulk_create(rows)
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=practitioner,
+        detail={
+            "working_hours": {str(r.weekday): f"{r.starts:%H:%M}-{r.ends:%H:%M}" for r in rows}
+        },
+    )
+    return rows
+
+
+@transaction.atomic
+def absence_create(
+    *,
+    scope: Scope,
+    practitioner: User,
+    first_day: dt.date,
+    last_day: dt.date,
+    reason: str = "",
+    request=None,
+) -> Absence:
+    """Record that a practitioner is away; refused while they have booked appointments then."""
+    scope.require("clinic.manage")
+    if practitioner.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown practitioner."))
+    if last_day < first_day:
+        raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
+    clash = Appointment.objects.filter(
+        practitioner=practitioner,
+        status__in=ACTIVE_STATUSES,
+        starts_at__date__gte=first_day,
+        starts_at__date__lte=last_day,
+    ).count()
+    if clash:
+        raise ValidationError(
+            _("%(name)s has %(n)s appointment(s) in that period: move them first.")
+            % {"name": practitioner, "n": clash}
+        )
+    absence = Absence.objects.create(
+        organisation_id=scope.organisation_id,
+        practitioner=practitioner,
+        first_day=first_day,
+        last_day=last_day,
+        reason=reason.strip(),
+    )
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=absence)
+    return absence
+
+
+@transaction.atomic
+def holiday_create(
+    *, scope: Scope, clinic: Clinic, day: dt.date, name: str = "", request=None
+) -> Holiday:
+    """Close a clinic for a day; refused while appointments are booked on it."""
+    scope.require("clinic.manage")
+    _own_clinic(scope, clinic)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=clinic.zone)
+    booked = Appointment.objects.filter(
+        clinic=clinic,
+        status__in=ACTIVE_STATUSES,
+        starts_at__gte=start,
+        starts_at__lt=start + dt.timedelta(days=1),
+    ).count()
+    if booked:
+        raise ValidationError(
+            {"day": _("%(n)s appointment(s) are booked that day: move them first.") % {"n": booked}}
+        )
+    if Holiday.objects.filter(clinic=clinic, day=day).exists():
+        raise ValidationError({"day": _("That day is already a holiday.")})
+    holiday = Holiday.objects.create(
+        organisation_id=scope.organisation_id, clinic=clinic, day=day, name=name.strip()
+    )
+    audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=holiday)
+    return holiday
+
+
+@transaction.atomic
+def patient_availability_set(
+    *,
+    scope: Scope,
+    patient: Patient,
+    preferred_weekdays: list[int],
+    preferred_from: dt.time | None,
+    preferred_until: dt.time | None,
+    unavailable_dates: list[dt.date],
+    request=None,
+) -> PatientAvailability:
+    """When the patient prefers to come and the dates they cannot (used by course booking)."""
+    scope.require("schedule.book")
+    if patient.organisation_id != scope.organisation_id:
+        raise ValidationError({"patient": _("Unknown patient.")})
+    if (preferred_from is None) != (preferred_until is None):
+        raise ValidationError(
+            {"preferred_until": _("Give both ends of the preferred time, or neither.")}
+        )
+    if preferred_from is not None and not preferred_from < preferred_until:
+        raise ValidationError(
+            {"preferred_until": _("The preferred time must end after it starts.")}
+        )
+    if any(not 0 <= d <= 6 for d in preferred_weekdays):
+        raise ValidationError({"preferred_weekdays": _("Unknown weekday.")})
+    availability, _created = PatientAvailability.objects.update_or_create(
+        patient=patient,
+        defaults={
+            "organisation_id": scope.organisation_id,
+            "preferred_weekdays": sorted(set(preferred_weekdays)),
+            "preferred_from": preferred_from,
+            "preferred_until": preferred_until,
+            "unavailable_dates": sorted({d.isoformat() for d in unavailable_dates}),
+        },
+    )
+    audit_record(
+        action=AuditAction.UPDATE,
+        request=request,
+        scope=scope,
+        obj=patient,
+        detail={"availability": True},
+    )
+    return availability
