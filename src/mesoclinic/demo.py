@@ -26,6 +26,7 @@ DEMO_CLINICS = [
         "key": "moscow",
         "name": "Patriarshiye Clinic",
         "time_zone": "Europe/Moscow",
+        "locale": "ru",
         "address": "Malaya Bronnaya 20, Moscow",
         "hours": {d: (dt.time(9), dt.time(20)) for d in range(0, 6)},
     },
@@ -33,6 +34,7 @@ DEMO_CLINICS = [
         "key": "london",
         "name": "Riverside Clinic",
         "time_zone": "Europe/London",
+        "locale": "en-gb",
         "address": "12 Riverside Walk, London",
         "hours": {d: (dt.time(8, 30), dt.time(18)) for d in _WEEKDAYS},
     },
@@ -109,6 +111,7 @@ def demo_load() -> bool:
             name=c["name"],
             time_zone=c["time_zone"],
             address=c["address"],
+            locale=c["locale"],
             hours=c["hours"],
         )
         for c in DEMO_CLINICS

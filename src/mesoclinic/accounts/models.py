@@ -30,6 +30,19 @@ class Organisation(models.Model):
         return self.name
 
 
+class ClinicLocale(models.TextChoices):
+    """A clinic's locale: the language its patients get by default and the formats it writes in."""
+
+    EN_GB = "en-gb", _("English (United Kingdom)")
+    EN_US = "en-us", _("English (United States)")
+    RU = "ru", _("Russian")
+
+    @property
+    def language(self) -> str:
+        """The interface language (one of settings.LANGUAGES) for this locale."""
+        return self.value.split("-")[0]
+
+
 class Clinic(models.Model):
     """One location of an organisation, with its own time zone and opening hours."""
 
@@ -40,6 +53,13 @@ class Clinic(models.Model):
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    locale = models.CharField(
+        _("locale"),
+        max_length=8,
+        choices=ClinicLocale.choices,
+        default=ClinicLocale.EN_GB,
+        help_text=_("Language and date, time and number formats of the clinic's documents."),
+    )
 
     class Meta:
         verbose_name = _("clinic")
@@ -56,6 +76,11 @@ class Clinic(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def language(self) -> str:
+        """The clinic's language: the default for its new patients and their documents."""
+        return ClinicLocale(self.locale).language
 
 
 class Weekday(models.IntegerChoices):

@@ -28,6 +28,7 @@ def clinic_create(
     time_zone: str,
     address: str = "",
     phone: str = "",
+    locale: str = "en-gb",
     hours: dict[int, tuple[dt.time, dt.time]] | None = None,
 ) -> Clinic:
     """Create a clinic with its time zone and weekly opening hours (weekday 0 = Monday)."""
@@ -37,6 +38,7 @@ def clinic_create(
         time_zone=time_zone,
         address=address,
         phone=phone,
+        locale=locale,
     )
     clinic.full_clean()
     clinic.save()
