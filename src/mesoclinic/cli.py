@@ -121,6 +121,12 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
     from mesoclinic.accounts.models import Organisation, Role
     from mesoclinic.accounts.services import clinic_create, organisation_create, user_create
+    from mesoclinic.admin_cli import DEFAULT_HOURS, HoursSpecError, hours_parse
+
+    try:
+        hours = {} if args.no_hours else hours_parse(args.hours or DEFAULT_HOURS)
+    except HoursSpecError as exc:
+        raise CliError(str(exc)) from exc
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -134,14 +140,16 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
             org = Organisation.objects.filter(name=args.organisation).first()
             if org is None:
                 org = organisation_create(name=args.organisation)
+            # A new clinic opens with default hours, so bookings work right after install.
             clinic = org.clinics.filter(name=args.clinic).first() or clinic_create(
-                organisation=org, name=args.clinic, time_zone=args.time_zone
+                organisation=org, name=args.clinic, time_zone=args.time_zone, hours=hours
             )
             user_create(
                 organisation=org,
                 username=args.username,
                 email=args.email,
                 password=password,
+                language=args.language,
                 memberships=[(clinic, Role.OWNER)],
             )
     except ValidationError as exc:
@@ -275,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clinic", required=True, help="first clinic name (created if new)")
     p.add_argument("--time-zone", default="UTC", help="the clinic's time zone, e.g. Europe/Moscow")
     p.add_argument(
+        "--hours",
+        action="append",
+        help="the new clinic's opening hours, repeatable: 'mon-fri 09:00-19:00', "
+        "'wed 09:00-13:00,14:00-19:00'; other days closed "
+        "(default: mon-fri 09:00-19:00 and sat 10:00-16:00)",
+    )
+    p.add_argument("--no-hours", action="store_true", help="create the clinic with no hours")
+    p.add_argument("--language", default="en", choices=("en", "ru"), help="the owner's language")
+    p.add_argument(
         "--password-stdin",
         action="store_true",
         help="read the password from standard input (else MESOCLINIC_ADMIN_PASSWORD or a prompt)",
@@ -295,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("manage", cmd_manage, "Run a Django management command, e.g. 'check --deploy'.")
     p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    from mesoclinic import admin_cli
+
+    admin_cli.register(sub)
 
     try:
         from mesoclinic import knowledge_cli

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,49 @@ def organisation_create(*, name: str) -> Organisation:
     return org
 
 
+Span = tuple[dt.time, dt.time]
+
+
+def opening_hours_clean(
+    hours: dict[int, Span | list[Span] | None] | None,
+) -> dict[int, list[Span]]:
+    """Weekly hours as weekday (0 = Monday) -> sorted spans, checked: each span opens
+    before it closes and the spans of a day do not overlap. A day without spans is closed.
+    """
+    out: dict[int, list[Span]] = {}
+    for weekday, value in (hours or {}).items():
+        if not 0 <= int(weekday) <= 6:
+            raise ValidationError({"hours": _("Unknown weekday.")})
+        spans = [value] if isinstance(value, tuple) else list(value or [])
+        spans.sort()
+        for opens, closes in spans:
+            if not opens < closes:
+                raise ValidationError({"hours": _("A clinic must open before it closes.")})
+        for (_o1, c1), (o2, _c2) in pairwise(spans):
+            if o2 < c1:
+                raise ValidationError(
+                    {"hours": _("The opening hours of one day must not overlap.")}
+                )
+        out[int(weekday)] = spans
+    return out
+
+
+def opening_hours_write(*, clinic: Clinic, hours: dict[int, list[Span]]) -> list[OpeningHours]:
+    """Replace a clinic's weekly hours with already-cleaned `hours` (inside a transaction)."""
+    OpeningHours.objects.filter(clinic=clinic).delete()
+    return OpeningHours.objects.bulk_create(
+        OpeningHours(
+            organisation_id=clinic.organisation_id,
+            clinic=clinic,
+            weekday=weekday,
+            opens=opens,
+            closes=closes,
+        )
+        for weekday, spans in sorted(hours.items())
+        for opens, closes in spans
+    )
+
+
 @transaction.atomic
 def clinic_create(
     *,
@@ -29,25 +73,27 @@ def clinic_create(
     address: str = "",
     phone: str = "",
     locale: str = "en-gb",
-    hours: dict[int, tuple[dt.time, dt.time]] | None = None,
+    hours: dict[int, Span | list[Span] | None] | None = None,
 ) -> Clinic:
-    """Create a clinic with its time zone and weekly opening hours (weekday 0 = Monday)."""
+    """Create a clinic with its time zone and weekly opening hours (weekday 0 = Monday;
+    a day's value is one (opens, closes) span or a list of them for a split day)."""
+    name = name.strip()
+    cleaned = opening_hours_clean(hours)
+    if Clinic.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise ValidationError(
+            {"name": _("The organisation already has a clinic called %(name)s.") % {"name": name}}
+        )
     clinic = Clinic(
         organisation=organisation,
-        name=name.strip(),
-        time_zone=time_zone,
-        address=address,
-        phone=phone,
+        name=name,
+        time_zone=time_zone.strip(),
+        address=address.strip(),
+        phone=phone.strip(),
         locale=locale,
     )
     clinic.full_clean()
     clinic.save()
-    for weekday, (opens, closes) in sorted((hours or {}).items()):
-        if not opens < closes:
-            raise ValidationError({"hours": _("A clinic must open before it closes.")})
-        OpeningHours.objects.create(
-            organisation=organisation, clinic=clinic, weekday=weekday, opens=opens, closes=closes
-        )
+    opening_hours_write(clinic=clinic, hours=cleaned)
     return clinic
 
 
@@ -57,13 +103,16 @@ def user_create(
     organisation: Organisation | None,
     username: str,
     email: str,
-    password: str,
+    password: str | None,
     display_name: str = "",
     language: str = "en",
     memberships: list[tuple[Clinic, Role]] = (),
     is_superuser: bool = False,
 ) -> User:
-    """Create a user with argon2-hashed password and their clinic roles."""
+    """Create a user with argon2-hashed password and their clinic roles.
+
+    Without a password the user cannot sign in until they set one (an invitation).
+    """
     user = User(
         organisation=organisation,
         username=username.strip(),
@@ -73,7 +122,10 @@ def user_create(
         is_staff=is_superuser,
         is_superuser=is_superuser,
     )
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     user.full_clean()
     user.save()
     for clinic, role in memberships:

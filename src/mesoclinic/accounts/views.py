@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,8 +11,7 @@ from django.views.decorators.http import require_POST
 
 from mesoclinic.accounts.forms import LoginForm
 from mesoclinic.accounts.middleware import CLINIC_SESSION_KEY
-from mesoclinic.accounts.models import Clinic, Membership
-from mesoclinic.accounts.scope import scoped
+from mesoclinic.accounts.selectors import clinic_list, staff_list
 from mesoclinic.accounts.services import user_language_set
 
 
@@ -65,16 +64,11 @@ def clinic_switch(request):
 
 @login_required
 def clinic_settings(request):
-    clinics = scoped(Clinic, request.scope, permission="clinic.manage").prefetch_related(
-        "opening_hours"
-    )
-    memberships = (
-        scoped(Membership, request.scope, permission="clinic.manage")
-        .select_related("user", "clinic")
-        .order_by("clinic__name", "user__username")
-    )
+    scope = request.scope
+    if scope is None:
+        raise Http404
     return render(
         request,
         "accounts/clinic_settings.html",
-        {"clinics": clinics, "memberships": memberships},
+        {"clinics": clinic_list(scope=scope), "staff": staff_list(scope=scope)},
     )

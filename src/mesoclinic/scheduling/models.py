@@ -133,6 +133,13 @@ class Credential(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     granted_at = models.DateTimeField(auto_now_add=True)
+    trained_on = models.DateField(_("date of training"), null=True, blank=True)
+    evidence = models.CharField(
+        _("evidence of training"),
+        max_length=300,
+        blank=True,
+        help_text=_("The course, certificate or supervised sessions that qualify them."),
+    )
 
     class Meta:
         verbose_name = _("credential")

@@ -32,8 +32,21 @@ from mesoclinic.scheduling.models import (
 
 
 @transaction.atomic
-def credential_grant(*, scope: Scope, practitioner: User, technique_id: str) -> Credential:
-    """Record that a practitioner is credentialed for a knowledge-base technique (owners)."""
+def credential_grant(
+    *,
+    scope: Scope,
+    practitioner: User,
+    technique_id: str,
+    trained_on: dt.date | None = None,
+    evidence: str = "",
+    today: dt.date | None = None,
+    request=None,
+) -> Credential:
+    """Record that a practitioner is credentialed for a knowledge-base technique (owners).
+
+    The date and evidence of training are optional here (fixtures and the resources page
+    grant without them); granting again updates them.
+    """
     scope.require("clinic.manage")
     if technique_id not in load_knowledge().technique:
         raise ValidationError(
@@ -41,18 +54,37 @@ def credential_grant(*, scope: Scope, practitioner: User, technique_id: str) -> 
         )
     if practitioner.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown practitioner."))
+    if trained_on is not None and today is not None and trained_on > today:
+        raise ValidationError({"trained_on": _("The date of training cannot be in the future.")})
+    evidence = evidence.strip()
     credential, created = Credential.objects.get_or_create(
         organisation_id=scope.organisation_id,
         practitioner=practitioner,
         technique_id=technique_id,
-        defaults={"granted_by_id": scope.user_id},
+        defaults={"granted_by_id": scope.user_id, "trained_on": trained_on, "evidence": evidence},
     )
-    if created:
+    changed = (
+        not created
+        and (trained_on is not None or evidence)
+        and ((credential.trained_on, credential.evidence) != (trained_on, evidence))
+    )
+    if changed:
+        credential.trained_on = trained_on
+        credential.evidence = evidence
+        credential.granted_by_id = scope.user_id
+        credential.full_clean()
+        credential.save(update_fields=["trained_on", "evidence", "granted_by"])
+    if created or changed:
         audit_record(
-            action=AuditAction.CREATE,
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            request=request,
             scope=scope,
             obj=credential,
-            detail={"technique_id": technique_id},
+            detail={
+                "technique_id": technique_id,
+                "trained_on": trained_on.isoformat() if trained_on else None,
+                "evidence": evidence,
+            },
         )
     return credential
 
