@@ -333,10 +333,14 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
 
     def dispatch(self, *args, **kwargs):
         user = self.get_user(kwargs["uidb64"])
-        if user is not None and user.language:
-            translation.activate(user.language)
+        if user is None or not user.language:
+            return super().dispatch(*args, **kwargs)
+        with translation.override(user.language):
             self.request.LANGUAGE_CODE = user.language
-        return super().dispatch(*args, **kwargs)
+            response = super().dispatch(*args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)
