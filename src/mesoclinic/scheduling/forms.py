@@ -16,7 +16,8 @@ def technique_choices(language: str) -> list[tuple[str, str]]:
 
 
 class BookingForm(forms.Form):
-    patient = forms.IntegerField(widget=forms.HiddenInput)
+    # The patient is not a field: the page sends it once, from the chosen patient or the
+    # picker, and the view reads it (a hidden field here would send a second, empty one).
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(
