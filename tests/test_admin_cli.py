@@ -54,6 +54,8 @@ def test_createadmin_opens_the_first_clinic_on_weekdays_and_saturday(installed, 
         OpeningHours.objects.filter(clinic=installed).values_list("weekday", "opens", "closes")
     )
     assert hours == [(d, T(9), T(19)) for d in range(5)] + [(5, T(10), T(16))]
+    created = set(AuditEvent.objects.values_list("object_type", "detail__via"))
+    assert created == {("accounts.Clinic", "command line"), ("accounts.User", "command line")}
 
 
 def test_after_createadmin_a_practitioner_can_be_booked(installed, capsys, monkeypatch):
@@ -158,7 +160,8 @@ def test_clinic_add_and_list_in_two_time_zones(installed, capsys):
     lines = out.strip().splitlines()
     assert lines[0].startswith("Centre\tEurope/Moscow\ten-gb\tmon 09:00-19:00")
     assert lines[1].startswith("East\tAsia/Vladivostok\tru\tmon 10:00-14:00,15:00-20:00")
-    event = AuditEvent.objects.get(object_type="accounts.Clinic")
+    east = Clinic.objects.get(name="East")
+    event = AuditEvent.objects.get(object_type="accounts.Clinic", object_id=str(east.pk))
     assert event.detail["via"] == "command line"
 
 

@@ -119,9 +119,11 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     from django.core.exceptions import ValidationError
     from django.db import DatabaseError, transaction
 
+    from mesoclinic.accounts.clinic_services import admin_audit
     from mesoclinic.accounts.models import Organisation, Role
     from mesoclinic.accounts.services import clinic_create, organisation_create, user_create
     from mesoclinic.admin_cli import DEFAULT_HOURS, HoursSpecError, hours_parse
+    from mesoclinic.audit.models import AuditAction
 
     try:
         hours = {} if args.no_hours else hours_parse(args.hours or DEFAULT_HOURS)
@@ -141,16 +143,32 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
             if org is None:
                 org = organisation_create(name=args.organisation)
             # A new clinic opens with default hours, so bookings work right after install.
-            clinic = org.clinics.filter(name=args.clinic).first() or clinic_create(
-                organisation=org, name=args.clinic, time_zone=args.time_zone, hours=hours
-            )
-            user_create(
+            clinic = org.clinics.filter(name=args.clinic).first()
+            if clinic is None:
+                clinic = clinic_create(
+                    organisation=org, name=args.clinic, time_zone=args.time_zone, hours=hours
+                )
+                admin_audit(
+                    action=AuditAction.CREATE,
+                    scope=None,
+                    organisation_id=org.pk,
+                    obj=clinic,
+                    detail={"time_zone": clinic.time_zone},
+                )
+            owner = user_create(
                 organisation=org,
                 username=args.username,
                 email=args.email,
                 password=password,
                 language=args.language,
                 memberships=[(clinic, Role.OWNER)],
+            )
+            admin_audit(
+                action=AuditAction.CREATE,
+                scope=None,
+                organisation_id=org.pk,
+                obj=owner,
+                detail={"roles": [[clinic.pk, Role.OWNER.value]]},
             )
     except ValidationError as exc:
         raise CliError("; ".join(exc.messages)) from exc
