@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from mesoclinic.accounts.models import OpeningHours
 from mesoclinic.accounts.services import user_language_set
 from mesoclinic.audit.models import AuditEvent
+from tests.conftest import PASSWORD
 from tests.scheduling.conftest import clinic_setup  # noqa: F401  (shared fixture)
 
 
@@ -131,3 +132,18 @@ def test_a_future_training_date_is_refused_on_the_staff_page(world):
         },
     )
     assert "The date of training cannot be in the future." in response.content.decode()
+
+
+def test_a_deactivated_person_already_signed_in_is_signed_out(world):
+    from mesoclinic.accounts.staff_services import staff_deactivate
+
+    nurse = world.users["nurse"]
+    signed_in = Client()
+    assert (
+        signed_in.post("/login/", {"username": nurse.username, "password": PASSWORD}).status_code
+        == 302
+    )
+    assert signed_in.get("/patients/").status_code == 200
+    staff_deactivate(scope=world.scope("owner"), user=nurse)
+    response = signed_in.get("/patients/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
