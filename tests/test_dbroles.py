@@ -1,0 +1,81 @@
+"""PostgreSQL role separation: the application's role has data access only.
+
+The role that owns the tables could disable the triggers that keep audit events,
+stock movements and signed records unchangeable, or TRUNCATE them; the application
+connects as a role that cannot (docs/operator-guide.md, `mesoclinic dbroles`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from mesoclinic.cli import main
+
+APP_PASSWORD = "app-role-password-42"
+
+
+@pytest.fixture
+def app_role(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("database roles are a PostgreSQL feature")
+    name = f"mesoclinic_app_test_{os.getpid()}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{APP_PASSWORD}'")
+    yield name
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP OWNED BY "{name}"')
+        cursor.execute(f'DROP ROLE "{name}"')
+
+
+def _connect_as(user: str, password: str) -> tuple[str, str]:
+    settings_dict = connection.settings_dict
+    saved = (settings_dict["USER"], settings_dict["PASSWORD"])
+    connection.close()
+    settings_dict["USER"], settings_dict["PASSWORD"] = user, password
+    return saved
+
+
+def test_the_app_role_reads_and_writes_through_the_app_but_cannot_disable_triggers_or_truncate(
+    app_role, make_org, patient_of, capsys
+):
+    from mesoclinic.audit.models import AuditEvent
+    from mesoclinic.patients.models import Patient
+
+    world = make_org()
+    assert main(["dbroles", "--app-role", app_role, "--apply"]) == 0
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES" in capsys.readouterr().out
+    saved = _connect_as(app_role, APP_PASSWORD)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == app_role
+        events = AuditEvent.objects.count()
+        patient = patient_of(world)  # a write through the services, audited
+        assert Patient.objects.filter(pk=patient.pk).exists()
+        assert AuditEvent.objects.count() > events
+        for sql in (
+            "ALTER TABLE audit_auditevent DISABLE TRIGGER ALL",
+            "ALTER TABLE consultations_consent DISABLE TRIGGER consultations_consent_no_delete",
+            "DROP TRIGGER audit_event_no_update ON audit_auditevent",
+            "TRUNCATE audit_auditevent CASCADE",
+            "TRUNCATE inventory_stockmovement",
+            "CREATE TABLE mesoclinic_intruder (id integer)",
+        ):
+            with pytest.raises(DatabaseError, match="permission denied|must be owner"):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(sql)
+        assert AuditEvent.objects.count() > events
+    finally:
+        connection.close()
+        connection.settings_dict["USER"], connection.settings_dict["PASSWORD"] = saved
+
+
+def test_dbroles_explains_that_sqlite_has_no_roles(capsys, db):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    assert main(["dbroles", "--app-role", "app"]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err
