@@ -65,9 +65,12 @@ def test_the_app_role_reads_and_writes_through_the_app_but_cannot_disable_trigge
             "TRUNCATE inventory_stockmovement",
             "CREATE TABLE mesoclinic_intruder (id integer)",
         ):
-            with pytest.raises(DatabaseError, match="permission denied|must be owner"):
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql)
+            with (
+                pytest.raises(DatabaseError, match=r"permission denied|must be owner"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql)
         assert AuditEvent.objects.count() > events
     finally:
         connection.close()
