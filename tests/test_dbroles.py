@@ -82,3 +82,59 @@ def test_dbroles_explains_that_sqlite_has_no_roles(capsys, db):
         pytest.skip("SQLite only")
     assert main(["dbroles", "--app-role", "app"]) == 2
     assert "PostgreSQL" in capsys.readouterr().err
+
+
+def test_migrations_run_as_the_owner_through_migrate_database_url_and_the_app_role_cannot_ddl(
+    app_role,
+):
+    import subprocess
+    import sys
+
+    import psycopg
+
+    s = connection.settings_dict
+    fresh = f"{s['NAME']}_roles"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+        cursor.execute(f'CREATE DATABASE "{fresh}"')
+    host, port = s["HOST"] or "127.0.0.1", s["PORT"] or 5432
+    owner_password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DEBUG="true",
+        DATABASE_URL=f"postgres://{app_role}:{APP_PASSWORD}@{host}:{port}/{fresh}",
+        MIGRATE_DATABASE_URL=f"postgres://{s['USER']}{owner_password}@{host}:{port}/{fresh}",
+    )
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "mesoclinic", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    try:
+        migrated = cli("migrate", "-v", "0")
+        assert migrated.returncode == 0, migrated.stderr
+        granted = cli("dbroles", "--app-role", app_role, "--apply")
+        assert granted.returncode == 0, granted.stderr
+        assert f"applied as {s['USER']}" in granted.stdout
+        with psycopg.connect(
+            host=host, port=port, user=app_role, password=APP_PASSWORD, dbname=fresh
+        ) as conn:
+            owners = conn.execute(
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+            assert owners == [(s["USER"],)]
+            assert conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 10
+            for sql in (
+                "ALTER TABLE charting_treatmentsession DISABLE TRIGGER ALL",
+                "TRUNCATE consultations_consent",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                    conn.execute(sql)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
