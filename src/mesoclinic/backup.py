@@ -455,11 +455,12 @@ def _owner_connection() -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from mesoclinic.cli import CliError, _setup_django
+    from mesoclinic.cli import CliError, _database_error, _setup_django
 
     _owner_connection()
     _setup_django()
     from django.conf import settings
+    from django.db import DatabaseError
 
     output = Path(args.output) if args.output else Path(settings.VAR_DIR) / "backups"
     try:
@@ -468,16 +469,20 @@ def cmd_backup(args: argparse.Namespace) -> int:
         )
     except (BackupError, OSError) as exc:
         raise CliError(str(exc)) from exc
+    except DatabaseError as exc:
+        raise _database_error(exc) from exc
     manifest = json.loads((folder / MANIFEST).read_text())
     print(f"Backup written to {folder} ({_describe(manifest)}).")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from mesoclinic.cli import CliError, _setup_django
+    from mesoclinic.cli import CliError, _database_error, _setup_django
 
     _owner_connection()
     _setup_django()
+    from django.db import DatabaseError
+
     path = Path(args.backup)
     try:
         if args.verify:
@@ -493,6 +498,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(f"Restored {path} ({_describe(manifest)}).")
     except (BackupError, OSError) as exc:
         raise CliError(str(exc)) from exc
+    except DatabaseError as exc:
+        raise _database_error(exc) from exc
     return 0
 
 
