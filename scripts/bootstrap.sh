@@ -22,6 +22,8 @@ need_debs=()
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$pkg")
 done
+# pg_dump and pg_restore: `mesoclinic backup` and `restore` on PostgreSQL (and their tests).
+command -v pg_dump >/dev/null 2>&1 || need_debs+=(postgresql-client)
 if [ "${profile}" = "test" ]; then
     command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
     command -v pdftotext >/dev/null 2>&1 || need_debs+=(poppler-utils)

@@ -51,6 +51,11 @@ def _migrate(verbosity: int = 1) -> None:
     from django.core.management import call_command
     from django.db import DatabaseError
 
+    if os.environ.get("MIGRATE_DATABASE_URL"):  # the owner role migrates (docs: dbroles)
+        from mesoclinic.dbroles import migrate_as_owner
+
+        return migrate_as_owner(verbosity)
+
     try:
         call_command("migrate", interactive=False, verbosity=verbosity)
     except DatabaseError as exc:
@@ -327,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clinic", required=True, help="the clinic's name")
     p.add_argument("--weeks", type=int, default=16, help="planning horizon (default 16)")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+
+    from mesoclinic import backup, dbroles
+
+    dbroles.register(add)
+    backup.register(add)
 
     p = add("manage", cmd_manage, "Run a Django management command, e.g. 'check --deploy'.")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -104,3 +104,23 @@ def test_the_whole_day_through_the_pages(day, frozen):
 def test_a_receptionist_cannot_open_a_session(day, frozen):
     session = charted(day)
     assert client_for(day, "receptionist").get(f"/sessions/{session.pk}/").status_code == 403
+
+
+def test_a_signed_record_shows_the_lot_product_and_appointment_as_they_were_at_signing(day, frozen):
+    from mesoclinic.charting.services import session_sign
+    from mesoclinic.inventory.models import Lot, Product
+    from mesoclinic.scheduling.models import Appointment
+
+    session = session_sign(scope=day.scope, session=charted(day), now=NOW)
+    expiry = day.lot.expiry_date
+    # Rows the signed record points to are changed afterwards (an edit, a data fix):
+    Product.objects.filter(pk=day.product.pk).update(name="Renamed product")
+    Lot.objects.filter(pk=day.lot.pk).update(
+        lot_number="LOT-CHANGED", expiry_date=expiry + dt.timedelta(days=400)
+    )
+    Appointment.objects.filter(pk=day.appointment.pk).update(status="cancelled")
+    page = client_for(day).get(f"/sessions/{session.pk}/").content.decode()
+    assert "Revitalising cocktail" in page and "LOT-A" in page
+    assert expiry.isoformat() in page
+    assert "Renamed product" not in page and "LOT-CHANGED" not in page
+    assert 'data-testid="appointment-status">Done<' in page

@@ -139,6 +139,28 @@ def test_the_database_refuses_to_change_a_signed_consent(clinic_case):
     assert Consent.objects.get().signer_name == clinic_case.patient.full_name
 
 
+def test_the_database_refuses_to_delete_a_signed_consent_by_orm_and_raw_sql(clinic_case):
+    from django.db import connection
+
+    consent = _sign(clinic_case, clinic_case.make_plan())
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_purge_guard")
+    for attempt in (
+        lambda: Consent.objects.filter(pk=consent.pk).delete(),
+        lambda: Consent.objects.filter(pk=consent.pk)._raw_delete(connection.alias),
+        lambda: connection.cursor().execute(
+            "DELETE FROM consultations_consent WHERE id = %s", [consent.pk]
+        ),
+    ):
+        with (
+            pytest.raises((IntegrityError, InternalError, OperationalError)),
+            transaction.atomic(),
+        ):
+            attempt()
+    assert Consent.objects.filter(pk=consent.pk).exists()
+
+
 def _pdf_text(content: bytes) -> str:
     from pypdf import PdfReader
 

@@ -90,6 +90,10 @@ class TreatmentSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     signed_knowledge_version = models.CharField(max_length=64, blank=True)
+    # The appointment as it was at signing: a later change to the appointment row
+    # does not change what the signed record shows.
+    appointment_status = models.CharField(_("appointment status"), max_length=12, blank=True)
+    appointment_starts_at = models.DateTimeField(_("appointment time"), null=True, blank=True)
     next_earliest = models.DateField(_("next session from"), null=True, blank=True)
     next_latest = models.DateField(_("next session by"), null=True, blank=True)
     created_at = models.DateTimeField()
@@ -130,6 +134,22 @@ class TreatmentSession(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == SessionStatus.SIGNED
+
+    @property
+    def appointment_status_display(self) -> str:
+        """The appointment's status as it was at signing (the live one before)."""
+        from mesoclinic.scheduling.models import AppointmentStatus
+
+        status = self.appointment_status
+        if not status and self.appointment_id:
+            status = self.appointment.status
+        return str(AppointmentStatus(status).label) if status else ""
+
+    @property
+    def shown_appointment_starts_at(self):
+        if self.appointment_starts_at is not None:
+            return self.appointment_starts_at
+        return self.appointment.starts_at if self.appointment_id else None
 
     @property
     def overridden(self) -> bool:
@@ -175,6 +195,12 @@ class ChartEntry(models.Model):
         "scheduling.Device", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     device_params = models.CharField(_("device parameters"), max_length=300, blank=True)
+    # Copied from the product and lot at signing, so a later rename or correction of
+    # those rows does not change what the signed record shows (empty before signing
+    # and on records signed before the copy existed: then the live rows are shown).
+    product_name = models.CharField(_("product name"), max_length=200, blank=True)
+    lot_number = models.CharField(_("lot number"), max_length=60, blank=True)
+    lot_expiry = models.DateField(_("lot expiry date"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("chart entry")
@@ -197,6 +223,25 @@ class ChartEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone_id} {self.technique_id} {self.volume_ml or ''}"
+
+    @property
+    def shown_product_name(self) -> str:
+        """The product's name as signed (the live name on a draft)."""
+        if self.product_name:
+            return self.product_name
+        return self.product.name if self.product_id else ""
+
+    @property
+    def shown_lot_number(self) -> str:
+        if self.lot_number:
+            return self.lot_number
+        return self.lot.lot_number if self.lot_id else ""
+
+    @property
+    def shown_lot_expiry(self):
+        if self.lot_expiry is not None:
+            return self.lot_expiry
+        return self.lot.expiry_date if self.lot_id else None
 
 
 class Addendum(models.Model):

@@ -163,7 +163,8 @@ class PlanProduct(models.Model):
 class Consent(models.Model):
     """A signed informed consent for one plan: the exact text, its hash, the signature.
 
-    Immutable once written: the database refuses UPDATE (migration 0002). A plan
+    Immutable once written: the database refuses UPDATE (migration 0002) and DELETE
+    (migration 0003). A plan
     change that changes the risks makes it stale (risk_hash differs); a new
     consent is then signed.
     """

@@ -14,6 +14,7 @@ from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.charting.models import (
     Addendum,
+    ChartEntry,
     SessionStatus,
     TreatmentSession,
 )
@@ -58,6 +59,13 @@ def session_sign(
     for entry in session.entries.select_related("lot__product").order_by("position", "id"):
         if entry.lot_id is None:
             continue
+        # What the signed record shows is copied now, while the entry is still a draft
+        # row: a later rename of the product or correction of the lot changes nothing.
+        ChartEntry.objects.filter(pk=entry.pk).update(
+            product_name=entry.lot.product.name,
+            lot_number=entry.lot.lot_number,
+            lot_expiry=entry.lot.expiry_date,
+        )
         stock_use(
             scope=scope,
             lot=entry.lot,
@@ -73,14 +81,6 @@ def session_sign(
     if plan is not None and session.session_number < plan.sessions:
         session.next_earliest = session.session_date + dt.timedelta(days=plan.interval_min_days)
         session.next_latest = session.session_date + dt.timedelta(days=plan.interval_max_days)
-    session.chart_screening = check.result.model_dump(mode="json")
-    session.chart_level = check.result.level
-    session.status = SessionStatus.SIGNED
-    session.signed_at = now
-    session.signed_by_id = scope.user_id
-    session.signed_knowledge_version = kb.version
-    session.version += 1
-    session.save()
     if session.appointment_id:
         appointment = Appointment.objects.select_for_update().get(pk=session.appointment_id)
         for status in ("arrived", "done"):
@@ -92,6 +92,16 @@ def session_sign(
                     expected_version=appointment.version,
                     request=request,
                 )
+        session.appointment_status = appointment.status
+        session.appointment_starts_at = appointment.starts_at
+    session.chart_screening = check.result.model_dump(mode="json")
+    session.chart_level = check.result.level
+    session.status = SessionStatus.SIGNED
+    session.signed_at = now
+    session.signed_by_id = scope.user_id
+    session.signed_knowledge_version = kb.version
+    session.version += 1
+    session.save()
     if plan is not None:
         from mesoclinic.consultations.services import plan_complete_if_done
 
