@@ -62,7 +62,7 @@ def checkin_request(
     techniques = [appointment.technique_id] if appointment.technique_id else plan.technique_ids
     products = []
     for pid, dose in plan.product_doses.items():
-        lot = _fefo_lot(scope, pid, today)
+        lot = _fefo_lot(scope, pid, today, clinic_id=appointment.clinic_id)
         products.append(PlannedProduct(product=pid, volume_ml=dose, lot=_lot_facts(lot)))
     practitioner = Practitioner(
         id=str(appointment.practitioner_id),
@@ -187,9 +187,10 @@ def session_checkin(
     stored as the session's screening; charting stays impossible until the session
     is postponed or an authorised practitioner overrides it with a reason.
     """
-    scope.require("patients.edit_clinical")
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
+    scope = scope.in_clinic(appointment.clinic_id)
+    scope.require("patients.edit_clinical")
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     clinic = appointment.clinic
     today = clinic_today(clinic, now)
@@ -306,6 +307,7 @@ def session_override(
     *, scope: Scope, session: TreatmentSession, reason: str, now: dt.datetime, request=None
 ) -> TreatmentSession:
     """Lift today's block or postponement with a written reason (authorised roles only)."""
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("screening.override")
     session = _locked(scope, session)
     if session.status != SessionStatus.CHECKED_IN or session.screening_level not in STOPPING:
@@ -341,6 +343,7 @@ def session_postpone(
     *, scope: Scope, session: TreatmentSession, now: dt.datetime, request=None
 ) -> TreatmentSession:
     """Postpone the session as screened: the session and its appointment become postponed."""
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("patients.edit_clinical")
     session = _locked(scope, session)
     if session.status != SessionStatus.CHECKED_IN:

@@ -47,9 +47,10 @@ def side_effect_record(
     adverse-event report for inventory's signal detection; a serious side effect
     (severe, or marked serious) also flags the patient's record.
     """
-    scope.require("patients.edit_clinical")
     if session.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown session."))
+    scope = scope.in_clinic(session.clinic_id)
+    scope.require("patients.edit_clinical")
     kb = knowledge()
     errors = {}
     if kind not in kb.side_effect:

@@ -35,6 +35,8 @@ def session_sign(
     the other is told it is already signed; stock is decremented once, inside this
     transaction, so a refused use (not enough left, lot recalled meanwhile) signs nothing.
     """
+    # The session's clinic decides: the signer's roles there, and its stock is used.
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("sessions.chart")
     session = _locked(scope, session)
     if session.status == SessionStatus.SIGNED:
@@ -125,9 +127,10 @@ def addendum_create(
     *, scope: Scope, session: TreatmentSession, text: str, now: dt.datetime, request=None
 ) -> Addendum:
     """Add a correction or note to a signed session (the record itself never changes)."""
-    scope.require("patients.edit_clinical")
     if session.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown session."))
+    scope = scope.in_clinic(session.clinic_id)
+    scope.require("patients.edit_clinical")
     if session.status != SessionStatus.SIGNED:
         raise ValidationError(_("Addenda are for signed sessions; edit the draft chart instead."))
     text = text.strip()
