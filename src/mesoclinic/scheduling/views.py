@@ -228,8 +228,10 @@ def book_view(request):
 
 @login_required
 def appointment_view(request, appointment_id: int):
-    scope = request.scope
-    appointment = appointment_get(scope=scope, appointment_id=appointment_id)
+    appointment = appointment_get(scope=request.scope, appointment_id=appointment_id)
+    # The user's roles and the day in the appointment's clinic, not the selected one.
+    request.scope = scope = request.scope.in_clinic(appointment.clinic_id)
+    timezone.activate(appointment.clinic.zone)
     audit_record(action=AuditAction.READ, request=request, obj=appointment)
     practitioners = clinic_practitioners(scope=scope, clinic=appointment.clinic)
     local = timezone.localtime(appointment.starts_at)

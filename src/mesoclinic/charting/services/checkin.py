@@ -27,7 +27,6 @@ from mesoclinic.charting.services.common import (
     _signed_history,
     clinic_today,
     practitioner_credentials,
-    verdict_text,
 )
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
@@ -348,12 +347,16 @@ def session_postpone(
     session = _locked(scope, session)
     if session.status != SessionStatus.CHECKED_IN:
         raise ValidationError(_("Only a checked-in session that is not charted can be postponed."))
-    reasons = [
-        verdict_text(v)
-        for v in session.screening_result.get("verdicts", [])
-        if v["level"] in STOPPING
-    ]
-    reason = ("; ".join(reasons) or _("Postponed at check-in"))[:300]
+    rules = sorted(
+        {
+            v["rule_id"]
+            for v in session.screening_result.get("verdicts", [])
+            if v["level"] in STOPPING
+        }
+    )
+    # Every role sees the appointment's reason: the clinical verdicts stay on the
+    # session (its screening result), the calendar only says where to look.
+    reason = _("Postponed at check-in after the safety screening; see the session record.")
     session.status = SessionStatus.POSTPONED
     session.version += 1
     session.save()
@@ -373,6 +376,6 @@ def session_postpone(
         request=request,
         scope=scope,
         obj=session,
-        detail={"postponed": reason},
+        detail={"postponed": rules},
     )
     return session

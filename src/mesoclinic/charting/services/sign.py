@@ -19,6 +19,7 @@ from mesoclinic.charting.models import (
 )
 from mesoclinic.charting.services.chart import _entry_rows, _require_chartable, chart_check
 from mesoclinic.charting.services.common import _locked, clinic_today, scope_user
+from mesoclinic.charting.services.side_effects import side_effect_file_reports
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.inventory.services import stock_use
 from mesoclinic.scheduling.models import Appointment
@@ -71,6 +72,9 @@ def session_sign(
             session_ref=session.pk,
             request=request,
         )
+    # Side effects noted before the signature are filed against the lots now given.
+    for effect in session.side_effects.order_by("recorded_at", "id"):
+        side_effect_file_reports(scope=scope, session=session, effect=effect, request=request)
     plan = session.plan
     if plan is not None and session.session_number < plan.sessions:
         session.next_earliest = session.session_date + dt.timedelta(days=plan.interval_min_days)
