@@ -16,7 +16,6 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from mesoclinic.accounts.scope import scope_for
 from mesoclinic.api.services import api_token_check
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -31,10 +30,13 @@ class BearerToken(HttpBearer):
         found = api_token_check(raw=token, now=timezone.now())
         if found is None:
             return None
-        request.user = found.user
-        request.scope = scope_for(found.user, clinic_id=found.clinic_id)
-        request.clinic = found.clinic
-        return found.user
+        api_token, scope = found
+        request.user = api_token.user
+        request.scope = scope
+        request.clinic = api_token.clinic
+        # The token's clinic sets "today" and local times, as the clinic switch does.
+        timezone.activate(api_token.clinic.zone)
+        return api_token.user
 
 
 class SessionAuth(APIKeyCookie):
