@@ -163,9 +163,12 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"--date {args.date!r} is not a date like 2026-12-01") from exc
     if day is None:
-        day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
-    count = reminders_enqueue(day=day)
-    print(f"{count} reminder(s) for {day.isoformat()} queued.")
+        # Each clinic's own tomorrow: clinics in different time zones differ at night.
+        queued = reminders_enqueue(now=dt.datetime.now(dt.UTC))
+        print(f"{len(queued)} reminder(s) for each clinic's tomorrow queued.")
+    else:
+        queued = reminders_enqueue(day=day)
+        print(f"{len(queued)} reminder(s) for {day.isoformat()} queued.")
     return 0
 
 

@@ -135,3 +135,17 @@ def test_cli_lists_and_revokes_tokens(world, capsys):
     assert cli.main(["apitoken", "--revoke", "nosuchprefix"]) != 0
     assert cli.main(["apitoken", "--list"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+def test_token_requests_run_in_the_token_clinics_time_zone(world):
+    import zoneinfo
+
+    for clinic in (world.clinic, world.other_clinic):
+        _token, raw = api_token_create(user=world.users["owner"], clinic=clinic, name="tz")
+        zone = zoneinfo.ZoneInfo(clinic.time_zone)
+        before = dt.datetime.now(zone).date()
+        body = bearer(raw).get("/api/v1/me").json()
+        after = dt.datetime.now(zone).date()
+        assert body["clinic_id"] == clinic.pk
+        assert body["time_zone"] == clinic.time_zone
+        assert dt.date.fromisoformat(body["today"]) in (before, after)

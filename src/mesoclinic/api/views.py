@@ -75,16 +75,24 @@ class Me(Schema):
     organisation_id: int
     clinic_id: int | None
     roles: list[str]
+    time_zone: str
+    today: dt.date
 
 
 @api.get("/me", response=Me, tags=["accounts"])
 def me(request):
+    """Who the caller is: their roles and the clinic they act in, with its time zone and date.
+
+    Dates the API defaults (such as `today` of `/screen`) are this clinic's.
+    """
     scope = request.scope
     return Me(
         username=request.user.username,
         organisation_id=scope.organisation_id,
         clinic_id=scope.clinic_id,
         roles=sorted(r.value for r in scope.roles),
+        time_zone=timezone.get_current_timezone_name(),
+        today=timezone.localdate(),
     )
 
 
