@@ -19,15 +19,30 @@ class OrgWorld:
     other_clinic: object
     users: dict = field(default_factory=dict)
 
-    def scope(self, role: str):
+    def scope(self, role: str, clinic=None):
         from mesoclinic.accounts.scope import scope_for
 
-        return scope_for(self.users[role], clinic_id=self.clinic.pk)
+        return scope_for(self.users[role], clinic_id=(clinic or self.clinic).pk)
+
+    @property
+    def split(self):
+        """Roles differ by clinic: a nurse at Main (Moscow), a practitioner at Second (London)."""
+        return self.users["split"]
+
+    @property
+    def londoner(self):
+        """A practitioner of Second (London) only."""
+        return self.users["london_practitioner"]
 
 
 @pytest.fixture
 def make_org(db):
-    """Build an organisation with two clinics and one user per role (owner, practitioner, ...)."""
+    """Build an organisation with two clinics and one user per role (owner, practitioner, ...).
+
+    Everyone in a role works at Main (Europe/Moscow). Two more users make the second
+    clinic (Second, Europe/London) matter: `split` is a nurse at Main and a practitioner
+    at Second; `london_practitioner` is a practitioner at Second only.
+    """
     from mesoclinic.accounts.models import Role
     from mesoclinic.accounts.services import clinic_create, organisation_create, user_create
 
@@ -51,6 +66,22 @@ def make_org(db):
                 display_name=f"{role.label} {n}",
                 memberships=[(clinic, role)],
             )
+        world.users["split"] = user_create(
+            organisation=org,
+            username=f"split{n}",
+            email=f"split{n}@example.test",
+            password=PASSWORD,
+            display_name=f"Split {n}",
+            memberships=[(clinic, Role.NURSE), (other, Role.PRACTITIONER)],
+        )
+        world.users["london_practitioner"] = user_create(
+            organisation=org,
+            username=f"london{n}",
+            email=f"london{n}@example.test",
+            password=PASSWORD,
+            display_name=f"London practitioner {n}",
+            memberships=[(other, Role.PRACTITIONER)],
+        )
         return world
 
     return _make

@@ -194,19 +194,29 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"--date {args.date!r} is not a date like 2026-12-01") from exc
     if day is None:
-        day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
-    count = reminders_enqueue(day=day)
-    print(f"{count} reminder(s) for {day.isoformat()} queued.")
+        # Each clinic's own tomorrow: clinics in different time zones differ at night.
+        queued = reminders_enqueue(now=dt.datetime.now(dt.UTC))
+        print(f"{len(queued)} reminder(s) for each clinic's tomorrow queued.")
+    else:
+        queued = reminders_enqueue(day=day)
+        print(f"{len(queued)} reminder(s) for {day.isoformat()} queued.")
     return 0
 
 
 def cmd_apitoken(args: argparse.Namespace) -> int:
     _setup_django()
+    if args.list:
+        return _apitoken_list(args)
+    if args.revoke:
+        return _apitoken_revoke(args)
     from django.core.exceptions import ValidationError
 
     from mesoclinic.accounts.models import Clinic, User
     from mesoclinic.api.services import api_token_create
 
+    missing = [f"--{n}" for n in ("username", "clinic", "name") if not getattr(args, n)]
+    if missing:
+        raise CliError(f"creating a token needs {', '.join(missing)} (or use --list / --revoke)")
     user = User.objects.filter(username=args.username).first()
     if user is None:
         raise CliError(f"no user {args.username!r}")
@@ -219,6 +229,42 @@ def cmd_apitoken(args: argparse.Namespace) -> int:
         raise CliError("; ".join(exc.messages)) from exc
     print("API token (shown once; store it in your integration's secret store):")
     print(raw)
+    return 0
+
+
+def _apitoken_list(args: argparse.Namespace) -> int:
+    from mesoclinic.api.models import ApiToken
+
+    tokens = ApiToken.objects.select_related("user", "clinic", "organisation").order_by(
+        "organisation__name", "user__username", "created_at"
+    )
+    if args.username:
+        tokens = tokens.filter(user__username=args.username)
+    print("prefix        user            clinic          name / status")
+    for t in tokens:
+        status = f"revoked {t.revoked_at:%Y-%m-%d %H:%M} UTC" if t.revoked_at else "active"
+        used = f"last used {t.last_used_at:%Y-%m-%d}" if t.last_used_at else "never used"
+        print(
+            f"{t.prefix:<13} {t.user.username:<15} {t.clinic.name:<15} {t.name} — {status}, {used}"
+        )
+    return 0
+
+
+def _apitoken_revoke(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from mesoclinic.api.models import ApiToken
+    from mesoclinic.api.services import api_token_withdraw
+
+    prefix = args.revoke.removeprefix("mc_").split("_")[0]
+    token = ApiToken.objects.filter(prefix=prefix).first()
+    if token is None:
+        raise CliError(f"no API token beginning mc_{prefix} (see mesoclinic apitoken --list)")
+    if token.revoked_at is not None:
+        print(f"Token {prefix} ({token.name}) was already revoked.")
+        return 0
+    api_token_withdraw(token=token, now=timezone.now(), reason="revoked by the operator")
+    print(f"Token {prefix} ({token.name}, {token.user.username}) revoked.")
     return 0
 
 
@@ -323,10 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("reminders", cmd_reminders, "E-mail patients a reminder of the next day's visits.")
     p.add_argument("--date", help="the day of the appointments (default: tomorrow), YYYY-MM-DD")
 
-    p = add("apitoken", cmd_apitoken, "Create an API token acting as a user in one clinic.")
-    p.add_argument("--username", required=True, help="the user the token acts as")
-    p.add_argument("--clinic", required=True, help="the clinic's name")
-    p.add_argument("--name", required=True, help="what uses the token, e.g. 'booking website'")
+    p = add(
+        "apitoken",
+        cmd_apitoken,
+        "Create an API token acting as a user in one clinic; list or revoke tokens.",
+    )
+    p.add_argument("--username", help="the user the token acts as (with --list: only theirs)")
+    p.add_argument("--clinic", help="the clinic's name")
+    p.add_argument("--name", help="what uses the token, e.g. 'booking website'")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list tokens instead of creating one")
+    action.add_argument("--revoke", metavar="PREFIX", help="revoke the token beginning with PREFIX")
 
     p = add("plan", cmd_plan, "Plan a clinic's unbooked courses with CP-SAT (a dry run).")
     p.add_argument("--clinic", required=True, help="the clinic's name")

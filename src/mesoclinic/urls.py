@@ -36,6 +36,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("account/access/", include("mesoclinic.api.access_urls")),
     path("account/", include("mesoclinic.accounts.urls")),
     path("patients/", include("mesoclinic.patients.urls")),
     path("audit/", include("mesoclinic.audit.urls")),

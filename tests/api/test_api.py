@@ -37,7 +37,7 @@ def test_revoked_token_is_401(world):
     from mesoclinic.api.services import api_token_revoke
 
     token, raw = api_token_create(user=world.users["nurse"], clinic=world.clinic, name="old")
-    api_token_revoke(token=token, now=timezone.now())
+    api_token_revoke(scope=world.scope("nurse"), token=token, now=timezone.now())
     assert Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/v1/me").status_code == 401
     from mesoclinic.audit.models import AuditEvent
 

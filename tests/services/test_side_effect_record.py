@@ -74,3 +74,28 @@ def test_bad_side_effect_input_is_refused_with_reasons(day):
         record(day, session, onset_on=TODAY + dt.timedelta(days=3))
     assert "onset_on" in exc.value.message_dict
     assert not SideEffect.objects.exists()
+
+
+def test_a_side_effect_before_signing_is_filed_against_the_lots_signed_not_the_draft(day):
+    from tests.charting.factories import receive
+
+    other_lot = receive(day.world, day.product, number="LOT-B")
+    session = charted(day, [row("zone.cheeks", lot=day.lot)])
+    record(day, session, zone_id="zone.cheeks")
+    # Nothing is given until the chart is signed: no lot carries the report yet.
+    assert not AdverseEventReport.objects.exists()
+    from mesoclinic.charting.services import chart_save
+
+    session.refresh_from_db()
+    session = chart_save(
+        scope=day.scope,
+        session=session,
+        rows=[row("zone.cheeks", lot=other_lot)],
+        expected_version=session.version,
+        save_token="",
+        now=NOW,
+    )
+    session_sign(scope=day.scope, session=session, now=NOW)
+    assert not AdverseEventReport.objects.filter(lot=day.lot).exists()
+    report = AdverseEventReport.objects.get(lot=other_lot)
+    assert report.kind == "se.bruising" and report.session_ref == session.pk

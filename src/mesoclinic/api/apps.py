@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     name = "mesoclinic.api"
     label = "api"
     verbose_name = _("HTTP API")
+
+    def ready(self) -> None:
+        from mesoclinic.api import signals
+
+        signals.connect()

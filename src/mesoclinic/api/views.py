@@ -16,7 +16,6 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from mesoclinic.accounts.scope import scope_for
 from mesoclinic.api.services import api_token_check
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -31,10 +30,13 @@ class BearerToken(HttpBearer):
         found = api_token_check(raw=token, now=timezone.now())
         if found is None:
             return None
-        request.user = found.user
-        request.scope = scope_for(found.user, clinic_id=found.clinic_id)
-        request.clinic = found.clinic
-        return found.user
+        api_token, scope = found
+        request.user = api_token.user
+        request.scope = scope
+        request.clinic = api_token.clinic
+        # The token's clinic sets "today" and local times, as the clinic switch does.
+        timezone.activate(api_token.clinic.zone)
+        return api_token.user
 
 
 class SessionAuth(APIKeyCookie):
@@ -73,16 +75,24 @@ class Me(Schema):
     organisation_id: int
     clinic_id: int | None
     roles: list[str]
+    time_zone: str
+    today: dt.date
 
 
 @api.get("/me", response=Me, tags=["accounts"])
 def me(request):
+    """Who the caller is: their roles and the clinic they act in, with its time zone and date.
+
+    Dates the API defaults (such as `today` of `/screen`) are this clinic's.
+    """
     scope = request.scope
     return Me(
         username=request.user.username,
         organisation_id=scope.organisation_id,
         clinic_id=scope.clinic_id,
         roles=sorted(r.value for r in scope.roles),
+        time_zone=timezone.get_current_timezone_name(),
+        today=timezone.localdate(),
     )
 
 

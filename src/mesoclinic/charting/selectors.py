@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from mesoclinic.accounts.models import Clinic
-from mesoclinic.accounts.scope import Scope, get_scoped_or_404, scoped
+from mesoclinic.accounts.scope import Scope, get_in_clinic_or_404, scoped
 from mesoclinic.charting.models import AftercarePolicy, PatientFlag, TreatmentSession
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import TreatmentPlan
@@ -66,8 +66,8 @@ def day_sessions(
 
 
 def session_get(*, scope: Scope, session_id: int) -> TreatmentSession:
-    """One session of the scope's organisation (clinical staff only), or 404."""
-    return get_scoped_or_404(
+    """One session of one of the user's clinics (clinical staff there only), or 404."""
+    return get_in_clinic_or_404(
         TreatmentSession.objects.select_related(
             "patient",
             "practitioner",

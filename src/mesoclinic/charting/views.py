@@ -69,6 +69,20 @@ def _clinic(request):
     return request.clinic
 
 
+def _session(request, session_id: int):
+    """The session (404 outside the user's clinics), with the scope moved to its clinic.
+
+    Everything the page then checks or does uses the user's roles in the session's
+    clinic, never those of the clinic they have selected.
+    """
+    if request.scope is None:
+        raise Http404
+    session = session_get(scope=request.scope, session_id=session_id)
+    request.scope = request.scope.in_clinic(session.clinic_id)
+    timezone.activate(session.clinic.zone)  # its day and times are the clinic's
+    return session
+
+
 def _today(request) -> dt.date:
     return timezone.localdate()
 
@@ -110,10 +124,12 @@ def day_view(request):
 
 @login_required
 def checkin_view(request, appointment_id: int):
-    _clinic(request)
-    scope = request.scope
+    if request.scope is None:
+        raise Http404
+    appointment = appointment_get(scope=request.scope, appointment_id=appointment_id)
+    request.scope = scope = request.scope.in_clinic(appointment.clinic_id)
+    timezone.activate(appointment.clinic.zone)
     scope.require("patients.edit_clinical")
-    appointment = appointment_get(scope=scope, appointment_id=appointment_id)
     session = getattr(appointment, "treatment_session", None)
     if session is not None and session.status in (SessionStatus.SIGNED, SessionStatus.POSTPONED):
         return redirect("charting:session", session_id=session.pk)
@@ -186,15 +202,13 @@ def _session_context(request, session) -> dict:
 
 @login_required
 def session_view(request, session_id: int):
-    _clinic(request)
-    session = session_get(scope=request.scope, session_id=session_id)
+    session = _session(request, session_id)
     audit_record(action=AuditAction.READ, request=request, obj=session)
     return render(request, "charting/session.html", _session_context(request, session))
 
 
 def _post_service(request, session_id: int, call, success: str):
-    _clinic(request)
-    session = session_get(scope=request.scope, session_id=session_id)
+    session = _session(request, session_id)
     try:
         call(session)
     except ValidationError as exc:
@@ -223,8 +237,7 @@ def override_view(request, session_id: int):
 @login_required
 @require_POST
 def postpone_view(request, session_id: int):
-    _clinic(request)
-    session = session_get(scope=request.scope, session_id=session_id)
+    session = _session(request, session_id)
     try:
         session = services.session_postpone(
             scope=request.scope, session=session, now=timezone.now(), request=request
@@ -282,9 +295,8 @@ def _chart_context(request, session, rows, *, errors=(), check=None) -> dict:
 
 @login_required
 def chart_view(request, session_id: int):
-    _clinic(request)
+    session = _session(request, session_id)
     request.scope.require("sessions.chart")
-    session = session_get(scope=request.scope, session_id=session_id)
     if session.status in (SessionStatus.SIGNED, SessionStatus.POSTPONED):
         return redirect("charting:session", session_id=session.pk)
     if session.screening_stops:
@@ -340,9 +352,8 @@ def _chart_refused(request, session, rows, errors):
 @require_POST
 def totals_view(request, session_id: int):
     """The live totals panel: the posted (unsaved) chart checked like a save would be."""
-    _clinic(request)
+    session = _session(request, session_id)
     request.scope.require("sessions.chart")
-    session = session_get(scope=request.scope, session_id=session_id)
     try:
         rows = _posted_rows(request)
     except ValidationError as exc:
@@ -391,8 +402,7 @@ def addendum_view(request, session_id: int):
 @login_required
 @require_POST
 def side_effect_view(request, session_id: int):
-    _clinic(request)
-    session = session_get(scope=request.scope, session_id=session_id)
+    session = _session(request, session_id)
     kb = knowledge()
     zones = list(dict.fromkeys(session.entries.values_list("zone_id", flat=True)))
     form = SideEffectForm(request.POST, kb=kb, zones=zones, language=_lang())
@@ -428,8 +438,7 @@ def side_effect_view(request, session_id: int):
 
 @login_required
 def aftercare_pdf_view(request, session_id: int):
-    _clinic(request)
-    session = session_get(scope=request.scope, session_id=session_id)
+    session = _session(request, session_id)
     if not session.is_signed:
         raise Http404
     language = request.GET.get("lang") or session.patient.preferred_language or "en"

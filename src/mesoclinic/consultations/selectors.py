@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.scope import Scope, get_scoped_or_404, scoped
+from mesoclinic.accounts.scope import Scope, get_in_clinic_or_404, in_my_clinics, scoped
 from mesoclinic.consultations.models import Consent, Consultation, TreatmentPlan
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.selectors import history_versions
@@ -18,7 +18,7 @@ CLINICAL = "patients.view_clinical"
 
 
 def consultation_get(*, scope: Scope, consultation_id: int) -> Consultation:
-    return get_scoped_or_404(
+    return get_in_clinic_or_404(
         Consultation.objects.select_related("patient", "practitioner"),
         scope,
         permission=CLINICAL,
@@ -27,11 +27,13 @@ def consultation_get(*, scope: Scope, consultation_id: int) -> Consultation:
 
 
 def consultations_of(*, scope: Scope, patient: Patient) -> QuerySet[Consultation]:
-    return scoped(Consultation, scope, permission=CLINICAL).filter(patient=patient)
+    return in_my_clinics(scoped(Consultation, scope, permission=CLINICAL), scope).filter(
+        patient=patient
+    )
 
 
 def plan_get(*, scope: Scope, plan_id: int) -> TreatmentPlan:
-    return get_scoped_or_404(
+    return get_in_clinic_or_404(
         TreatmentPlan.objects.select_related("patient", "practitioner", "consultation"),
         scope,
         permission=CLINICAL,
@@ -41,17 +43,18 @@ def plan_get(*, scope: Scope, plan_id: int) -> TreatmentPlan:
 
 def plans_of(*, scope: Scope, patient: Patient) -> QuerySet[TreatmentPlan]:
     return (
-        scoped(TreatmentPlan, scope, permission=CLINICAL)
+        in_my_clinics(scoped(TreatmentPlan, scope, permission=CLINICAL), scope)
         .filter(patient=patient)
         .prefetch_related("products")
     )
 
 
 def consent_get(*, scope: Scope, consent_id: int) -> Consent:
-    return get_scoped_or_404(
+    return get_in_clinic_or_404(
         Consent.objects.select_related("patient", "plan", "collected_by"),
         scope,
         permission=CLINICAL,
+        clinic_attr="plan.clinic_id",
         pk=consent_id,
     )
 
@@ -115,7 +118,10 @@ def patient_timeline(*, scope: Scope, patient: Patient) -> list[TimelineEntry]:
                     reverse("consultations:plan", args=[p.pk]),
                 )
             )
-    for consent in scoped(Consent, scope, permission=CLINICAL).filter(patient=patient):
+    consents = in_my_clinics(
+        scoped(Consent, scope, permission=CLINICAL), scope, clinic_field="plan__clinic_id"
+    )
+    for consent in consents.filter(patient=patient):
         entries.append(
             TimelineEntry(
                 consent.signed_at,

@@ -277,8 +277,9 @@ def plan_update(
 ) -> TreatmentPlan:
     """Change a draft plan and screen it again. A change of zones, techniques or
     products (the risks) makes any signed consent stale: a new one is needed."""
-    scope.require("plans.create")
     _same_org(scope, plan)
+    scope = scope.in_clinic(plan.clinic_id)
+    scope.require("plans.create")
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError(
@@ -326,8 +327,9 @@ def plan_activate(
     *, scope: Scope, plan: TreatmentPlan, now: dt.datetime, today: dt.date, request=None
 ) -> TreatmentPlan:
     """Start a plan: screened again today, not blocked, with a signed, current consent."""
-    scope.require("plans.create")
     _same_org(scope, plan)
+    scope = scope.in_clinic(plan.clinic_id)
+    scope.require("plans.create")
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError(_("Only a draft plan can be started."))
@@ -359,8 +361,9 @@ def plan_cancel(
     *, scope: Scope, plan: TreatmentPlan, now: dt.datetime, request=None
 ) -> TreatmentPlan:
     """Cancel a draft or active plan."""
-    scope.require("plans.create")
     _same_org(scope, plan)
+    scope = scope.in_clinic(plan.clinic_id)
+    scope.require("plans.create")
     if plan.status not in (PlanStatus.DRAFT, PlanStatus.ACTIVE):
         raise ValidationError(_("This plan is already closed."))
     plan.status = PlanStatus.CANCELLED
@@ -446,8 +449,9 @@ def consent_sign(
     The text is generated from the knowledge base in the patient's language and
     stored exactly, with its SHA-256, the plan's risk hash and the KB version.
     """
-    scope.require("patients.edit_clinical")
     _same_org(scope, plan)
+    scope = scope.in_clinic(plan.clinic_id)
+    scope.require("patients.edit_clinical")
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError(_("Consent is collected before the plan starts."))

@@ -79,6 +79,7 @@ def consultation_create_view(request, patient_id: int):
 @login_required
 def consultation_detail_view(request, consultation_id: int):
     c = consultation_get(scope=request.scope, consultation_id=consultation_id)
+    request.scope = request.scope.in_clinic(c.clinic_id)
     today = timezone.localdate()
     facts, procedures, uncoded = screening_facts(scope=request.scope, patient=c.patient)
     visit = engine.visit_facts(findings=c.findings, zones=c.zones, procedures=procedures)
@@ -173,6 +174,7 @@ def _proposal_initial(scope, c, protocol_id: str, today: dt.date) -> dict:
 @login_required
 def plan_create_view(request, consultation_id: int):
     c = consultation_get(scope=request.scope, consultation_id=consultation_id)
+    request.scope = request.scope.in_clinic(c.clinic_id)
     request.scope.require("plans.create")
     today = timezone.localdate()
     initial = _proposal_initial(request.scope, c, request.GET.get("protocol", ""), today)
@@ -247,6 +249,7 @@ def _plan_context(request, plan, form=None):
 @login_required
 def plan_detail_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
+    request.scope = request.scope.in_clinic(plan.clinic_id)
     audit_record(action=AuditAction.READ, request=request, obj=plan)
     return render(request, "consultations/plan_detail.html", _plan_context(request, plan))
 
@@ -255,6 +258,7 @@ def plan_detail_view(request, plan_id: int):
 @require_POST
 def plan_update_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
+    request.scope = request.scope.in_clinic(plan.clinic_id)
     form = PlanForm(request.POST)
     if form.is_valid():
         try:
@@ -279,6 +283,7 @@ def plan_update_view(request, plan_id: int):
 def plan_preview_view(request, plan_id: int):
     """Screen the plan as edited, without saving (htmx, on every change of the form)."""
     plan = plan_get(scope=request.scope, plan_id=plan_id)
+    request.scope = request.scope.in_clinic(plan.clinic_id)
     request.scope.require("plans.create")
     form = PlanForm(request.POST)
     level, verdicts = plan.screening_level, plan.screening
@@ -309,6 +314,7 @@ def plan_preview_view(request, plan_id: int):
 @require_POST
 def plan_activate_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
+    request.scope = request.scope.in_clinic(plan.clinic_id)
     try:
         plan_activate(
             scope=request.scope,
@@ -328,6 +334,7 @@ def plan_activate_view(request, plan_id: int):
 @require_POST
 def plan_cancel_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
+    request.scope = request.scope.in_clinic(plan.clinic_id)
     try:
         plan_cancel(scope=request.scope, plan=plan, now=timezone.now(), request=request)
     except ValidationError as exc:
@@ -338,6 +345,7 @@ def plan_cancel_view(request, plan_id: int):
 @login_required
 def consent_sign_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
+    request.scope = request.scope.in_clinic(plan.clinic_id)
     request.scope.require("patients.edit_clinical")
     form = ConsentForm(request.POST or None, initial={"signer_name": plan.patient.full_name})
     if request.method == "POST" and form.is_valid():
@@ -379,6 +387,7 @@ def consent_sign_view(request, plan_id: int):
 @login_required
 def consent_detail_view(request, consent_id: int):
     consent = consent_get(scope=request.scope, consent_id=consent_id)
+    request.scope = request.scope.in_clinic(consent.plan.clinic_id)
     audit_record(action=AuditAction.READ, request=request, obj=consent)
     return render(
         request,
@@ -397,6 +406,7 @@ def consent_pdf_view(request, consent_id: int):
     from weasyprint import HTML
 
     consent = consent_get(scope=request.scope, consent_id=consent_id)
+    request.scope = request.scope.in_clinic(consent.plan.clinic_id)
     html = render_to_string(
         "consultations/consent_pdf.html",
         {

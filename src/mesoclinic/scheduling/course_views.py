@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Clinic, User
-from mesoclinic.accounts.scope import get_scoped_or_404
+from mesoclinic.accounts.scope import get_in_clinic_or_404
 from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.core import planning as pl
 from mesoclinic.scheduling.courses import (
@@ -28,7 +28,7 @@ from mesoclinic.scheduling.models import Device, Room
 
 
 def _plan(request, plan_id: int) -> TreatmentPlan:
-    return get_scoped_or_404(
+    return get_in_clinic_or_404(
         TreatmentPlan.objects.select_related("patient", "practitioner"),
         request.scope,
         permission="schedule.book",

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import QuerySet
 
 from mesoclinic.accounts.models import Clinic, Role, User
-from mesoclinic.accounts.scope import Scope, get_scoped_or_404, scoped
+from mesoclinic.accounts.scope import Scope, get_in_clinic_or_404, in_my_clinics, scoped
 from mesoclinic.scheduling.models import Appointment, CalendarFeed, Room
 
 
@@ -56,7 +56,8 @@ def appointment_list(
 
 
 def appointment_get(*, scope: Scope, appointment_id: int) -> Appointment:
-    return get_scoped_or_404(
+    """One appointment of one of the user's clinics (any role there), or 404."""
+    return get_in_clinic_or_404(
         Appointment.objects.select_related("patient", "practitioner", "room", "device", "clinic"),
         scope,
         permission="schedule.view",
@@ -66,7 +67,7 @@ def appointment_get(*, scope: Scope, appointment_id: int) -> Appointment:
 
 def patient_appointments(*, scope: Scope, patient_id: int) -> QuerySet[Appointment]:
     return (
-        scoped(Appointment, scope, permission="schedule.view")
+        in_my_clinics(scoped(Appointment, scope, permission="schedule.view"), scope)
         .filter(patient_id=patient_id)
         .select_related("practitioner", "clinic", "room")
         .order_by("starts_at")

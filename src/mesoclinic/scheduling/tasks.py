@@ -2,7 +2,7 @@
 
 Runs through Django's tasks interface (django-tasks): in-process by default, on a
 worker when TASKS_BACKEND names one. `mesoclinic reminders` (run daily by cron or a
-timer) enqueues tomorrow's reminders.
+timer) enqueues each clinic's own tomorrow's reminders.
 """
 
 from __future__ import annotations
@@ -60,18 +60,29 @@ def appointment_reminder_send(appointment_id: int) -> bool:
     return True
 
 
-def reminders_enqueue(*, day: dt.date) -> int:
-    """Enqueue reminders for every active appointment on `day` (each clinic's own day)."""
-    count = 0
+def reminders_enqueue(*, day: dt.date | None = None, now: dt.datetime | None = None) -> list[int]:
+    """Enqueue reminders for active appointments; returns the appointments' ids.
+
+    With `day`, the appointments on that date in each clinic's own time zone. Without
+    it, each clinic's own tomorrow as of `now`: at 22:30 UTC Moscow is already a day
+    ahead of London, so each clinic gets the reminders of its own next day.
+    """
+    if day is None and now is None:
+        raise ValueError("reminders_enqueue needs a day or the current time")
+    queued: list[int] = []
     for clinic in Clinic.objects.all():
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=clinic.zone)
+        clinic_day = day or now.astimezone(clinic.zone).date() + dt.timedelta(days=1)
+        start = dt.datetime.combine(clinic_day, dt.time.min, tzinfo=clinic.zone)
+        end = dt.datetime.combine(
+            clinic_day + dt.timedelta(days=1), dt.time.min, tzinfo=clinic.zone
+        )
         ids = Appointment.objects.filter(
             clinic=clinic,
             status__in=ACTIVE_STATUSES,
             starts_at__gte=start,
-            starts_at__lt=start + dt.timedelta(days=1),
+            starts_at__lt=end,
         ).values_list("pk", flat=True)
         for pk in ids:
             transaction.on_commit(lambda pk=pk: appointment_reminder_send.enqueue(pk))
-            count += 1
-    return count
+            queued.append(pk)
+    return queued

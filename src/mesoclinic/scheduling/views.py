@@ -33,6 +33,8 @@ from mesoclinic.scheduling.services import (
     appointment_book,
     appointment_reschedule,
     appointment_status_set,
+    calendar_feed_issue,
+    calendar_feed_live,
 )
 from mesoclinic.web.forms import form_add_validation_error
 
@@ -228,8 +230,10 @@ def book_view(request):
 
 @login_required
 def appointment_view(request, appointment_id: int):
-    scope = request.scope
-    appointment = appointment_get(scope=scope, appointment_id=appointment_id)
+    appointment = appointment_get(scope=request.scope, appointment_id=appointment_id)
+    # The user's roles and the day in the appointment's clinic, not the selected one.
+    request.scope = scope = request.scope.in_clinic(appointment.clinic_id)
+    timezone.activate(appointment.clinic.zone)
     audit_record(action=AuditAction.READ, request=request, obj=appointment)
     practitioners = clinic_practitioners(scope=scope, clinic=appointment.clinic)
     local = timezone.localtime(appointment.starts_at)
@@ -324,25 +328,21 @@ def feed_create_view(request):
     patient_id = request.POST.get("patient")
     if patient_id:
         patient = patient_get(scope=scope, patient_id=int(patient_id))
-        feed, _created = CalendarFeed.objects.get_or_create(
-            organisation_id=scope.organisation_id, patient=patient, revoked_at__isnull=True
+        feed = calendar_feed_issue(
+            scope=scope, patient=patient, now=timezone.now(), request=request
         )
         audit_record(
             action=AuditAction.EXPORT, request=request, obj=patient, detail={"feed": feed.pk}
         )
         return redirect("scheduling:patient", patient_id=patient.pk)
-    feed, _created = CalendarFeed.objects.get_or_create(
-        organisation_id=scope.organisation_id,
-        practitioner_id=scope.user_id,
-        revoked_at__isnull=True,
-    )
+    calendar_feed_issue(scope=scope, now=timezone.now(), request=request)
     return redirect(f"{reverse('scheduling:calendar')}?feed=1")
 
 
 def feed_ics_view(request, token: str):
     """The .ics subscription; the secret token is the only credential, so it is audited."""
     feed = feed_by_token(token=token)
-    if feed is None:
+    if feed is None or not calendar_feed_live(feed=feed, now=timezone.now()):
         raise Http404
     body = calendar_feed_ics(feed=feed, now=timezone.now())
     audit_record(

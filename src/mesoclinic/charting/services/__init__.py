@@ -49,6 +49,7 @@ from mesoclinic.charting.services.common import (  # noqa: F401
     verdict_text,
 )
 from mesoclinic.charting.services.side_effects import (  # noqa: F401
+    side_effect_file_reports,
     side_effect_record,
 )
 from mesoclinic.charting.services.sign import (  # noqa: F401

@@ -27,9 +27,10 @@ def aftercare_policy_set(
     *, scope: Scope, clinic: Clinic, hours: Mapping[str, float], now: dt.datetime, request=None
 ) -> AftercarePolicy:
     """Set the clinic's own aftercare durations (hours per aftercare id of the base)."""
-    scope.require("clinic.manage")
     if clinic.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown clinic."))
+    scope = scope.in_clinic(clinic.pk)
+    scope.require("clinic.manage")
     try:
         policy_parse({"aftercare_hours": dict(hours)}, kb=knowledge())
     except PolicyError as exc:
@@ -50,6 +51,7 @@ def aftercare_policy_set(
 
 def aftercare_email(*, scope: Scope, session: TreatmentSession, request=None) -> None:
     """Queue the aftercare sheet (PDF, in the patient's language) to the patient's e-mail."""
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("patients.view_clinical")
     if session.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown session."))

@@ -344,6 +344,7 @@ def chart_save(
     one transaction. A retried POST (same `save_token`) returns the saved session
     unchanged; a save based on an older version is refused.
     """
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("sessions.chart")
     session = _locked(scope, session)
     if save_token and session.last_save_token == save_token:

@@ -27,7 +27,6 @@ from mesoclinic.charting.services.common import (
     _signed_history,
     clinic_today,
     practitioner_credentials,
-    verdict_text,
 )
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
@@ -62,7 +61,7 @@ def checkin_request(
     techniques = [appointment.technique_id] if appointment.technique_id else plan.technique_ids
     products = []
     for pid, dose in plan.product_doses.items():
-        lot = _fefo_lot(scope, pid, today)
+        lot = _fefo_lot(scope, pid, today, clinic_id=appointment.clinic_id)
         products.append(PlannedProduct(product=pid, volume_ml=dose, lot=_lot_facts(lot)))
     practitioner = Practitioner(
         id=str(appointment.practitioner_id),
@@ -187,9 +186,10 @@ def session_checkin(
     stored as the session's screening; charting stays impossible until the session
     is postponed or an authorised practitioner overrides it with a reason.
     """
-    scope.require("patients.edit_clinical")
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
+    scope = scope.in_clinic(appointment.clinic_id)
+    scope.require("patients.edit_clinical")
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     clinic = appointment.clinic
     today = clinic_today(clinic, now)
@@ -306,6 +306,7 @@ def session_override(
     *, scope: Scope, session: TreatmentSession, reason: str, now: dt.datetime, request=None
 ) -> TreatmentSession:
     """Lift today's block or postponement with a written reason (authorised roles only)."""
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("screening.override")
     session = _locked(scope, session)
     if session.status != SessionStatus.CHECKED_IN or session.screening_level not in STOPPING:
@@ -341,16 +342,21 @@ def session_postpone(
     *, scope: Scope, session: TreatmentSession, now: dt.datetime, request=None
 ) -> TreatmentSession:
     """Postpone the session as screened: the session and its appointment become postponed."""
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("patients.edit_clinical")
     session = _locked(scope, session)
     if session.status != SessionStatus.CHECKED_IN:
         raise ValidationError(_("Only a checked-in session that is not charted can be postponed."))
-    reasons = [
-        verdict_text(v)
-        for v in session.screening_result.get("verdicts", [])
-        if v["level"] in STOPPING
-    ]
-    reason = ("; ".join(reasons) or _("Postponed at check-in"))[:300]
+    rules = sorted(
+        {
+            v["rule_id"]
+            for v in session.screening_result.get("verdicts", [])
+            if v["level"] in STOPPING
+        }
+    )
+    # Every role sees the appointment's reason: the clinical verdicts stay on the
+    # session (its screening result), the calendar only says where to look.
+    reason = _("Postponed at check-in after the safety screening; see the session record.")
     session.status = SessionStatus.POSTPONED
     session.version += 1
     session.save()
@@ -370,6 +376,6 @@ def session_postpone(
         request=request,
         scope=scope,
         obj=session,
-        detail={"postponed": reason},
+        detail={"postponed": rules},
     )
     return session

@@ -59,7 +59,8 @@ def _is_physician(user_id: int, clinic_id: int) -> bool:
     ).exists()
 
 
-def _fefo_lot(scope: Scope, kb_product_id: str, on_date: dt.date) -> Lot | None:
+def _fefo_lot(scope: Scope, kb_product_id: str, on_date: dt.date, *, clinic_id: int) -> Lot | None:
+    """The first-expiring usable lot of a product in stock at `clinic_id` (the session's)."""
     return (
         Lot.objects.filter(
             organisation_id=scope.organisation_id,
@@ -67,7 +68,7 @@ def _fefo_lot(scope: Scope, kb_product_id: str, on_date: dt.date) -> Lot | None:
             product__active=True,
             status=LotStatus.AVAILABLE,
             expiry_date__gte=on_date,
-            balances__clinic_id=scope.clinic_id,
+            balances__clinic_id=clinic_id,
             balances__quantity_ul__gt=0,
         )
         .select_related("product")

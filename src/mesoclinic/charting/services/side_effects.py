@@ -13,6 +13,7 @@ from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.charting.models import (
     PatientFlag,
+    SessionStatus,
     SideEffect,
     SideEffectOutcome,
     SideEffectPhase,
@@ -47,9 +48,10 @@ def side_effect_record(
     adverse-event report for inventory's signal detection; a serious side effect
     (severe, or marked serious) also flags the patient's record.
     """
-    scope.require("patients.edit_clinical")
     if session.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown session."))
+    scope = scope.in_clinic(session.clinic_id)
+    scope.require("patients.edit_clinical")
     kb = knowledge()
     errors = {}
     if kind not in kb.side_effect:
@@ -87,27 +89,8 @@ def side_effect_record(
         recorded_by_id=scope.user_id,
         recorded_at=now,
     )
-    entries = session.entries.filter(lot__isnull=False).select_related("lot__product")
-    if zone_id:
-        entries = entries.filter(zone_id=zone_id)
-    seen = set()
-    for entry in entries:
-        if entry.lot_id in seen:
-            continue
-        seen.add(entry.lot_id)
-        adverse_event_record(
-            scope=scope,
-            patient=session.patient,
-            product=entry.lot.product,
-            lot=entry.lot,
-            kind=kind,
-            severity=severity,
-            recorded_at=now,
-            onset_on=onset_on,
-            note=note.strip(),
-            session_ref=session.pk,
-            request=request,
-        )
+    if session.status == SessionStatus.SIGNED:
+        side_effect_file_reports(scope=scope, session=session, effect=effect, request=request)
     if serious:
         PatientFlag.objects.create(
             organisation_id=scope.organisation_id,
@@ -123,3 +106,35 @@ def side_effect_record(
         detail={"kind": kind, "severity": severity, "serious": serious},
     )
     return effect
+
+
+def side_effect_file_reports(
+    *, scope: Scope, session: TreatmentSession, effect: SideEffect, request=None
+) -> None:
+    """File an adverse-event report for each lot given in the effect's zone (or session).
+
+    Only a signed chart says which lots were given: a side effect noted before the
+    signature is filed when the session is signed (`session_sign` calls this), so a
+    draft chart's lot never collects reports (nor triggers a quarantine) by mistake.
+    """
+    entries = session.entries.filter(lot__isnull=False).select_related("lot__product")
+    if effect.zone_id:
+        entries = entries.filter(zone_id=effect.zone_id)
+    seen = set()
+    for entry in entries.order_by("position", "id"):
+        if entry.lot_id in seen:
+            continue
+        seen.add(entry.lot_id)
+        adverse_event_record(
+            scope=scope,
+            patient=session.patient,
+            product=entry.lot.product,
+            lot=entry.lot,
+            kind=effect.kind,
+            severity=effect.severity,
+            recorded_at=effect.recorded_at,
+            onset_on=effect.onset_on,
+            note=effect.note,
+            session_ref=session.pk,
+            request=request,
+        )

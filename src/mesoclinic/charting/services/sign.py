@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,13 +20,16 @@ from mesoclinic.charting.models import (
 )
 from mesoclinic.charting.services.chart import _entry_rows, _require_chartable, chart_check
 from mesoclinic.charting.services.common import _locked, clinic_today, scope_user
+from mesoclinic.charting.services.side_effects import side_effect_file_reports
 from mesoclinic.consultations.engine import kb as knowledge
-from mesoclinic.inventory.services import stock_use
+from mesoclinic.inventory.services import stock_lots_lock, stock_use
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import appointment_status_set
 
+# PostgreSQL's deadlock and serialisation failures: the transaction may simply be retried.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
-@transaction.atomic
+
 def session_sign(
     *, scope: Scope, session: TreatmentSession, now: dt.datetime, request=None
 ) -> TreatmentSession:
@@ -35,7 +38,29 @@ def session_sign(
     The session row is locked first, so of two people signing at once one signs and
     the other is told it is already signed; stock is decremented once, inside this
     transaction, so a refused use (not enough left, lot recalled meanwhile) signs nothing.
+    The lots are locked in one global order, so concurrent signatures queue; should the
+    database still abort one (a deadlock or serialisation failure), it is retried once,
+    and then the signer is asked to sign again: never a server error.
     """
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _session_sign_once(scope=scope, session=session, now=now, request=request)
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            if attempt == 2:
+                raise ValidationError(
+                    _("Another signature was using the same stock at that moment. Sign again.")
+                ) from exc
+    raise AssertionError("unreachable")
+
+
+def _session_sign_once(
+    *, scope: Scope, session: TreatmentSession, now: dt.datetime, request=None
+) -> TreatmentSession:
+    # The session's clinic decides: the signer's roles there, and its stock is used.
+    scope = scope.in_clinic(session.clinic_id)
     scope.require("sessions.chart")
     session = _locked(scope, session)
     if session.status == SessionStatus.SIGNED:
@@ -56,6 +81,11 @@ def session_sign(
         raise ValidationError(check.messages())
     kb = knowledge()
     practitioner = scope_user(scope)
+    # All lots first, in one global order: no deadlock with a session charted the other way.
+    stock_lots_lock(
+        scope=scope,
+        lot_ids=session.entries.filter(lot__isnull=False).values_list("lot_id", flat=True),
+    )
     for entry in session.entries.select_related("lot__product").order_by("position", "id"):
         if entry.lot_id is None:
             continue
@@ -77,6 +107,9 @@ def session_sign(
             session_ref=session.pk,
             request=request,
         )
+    # Side effects noted before the signature are filed against the lots now given.
+    for effect in session.side_effects.order_by("recorded_at", "id"):
+        side_effect_file_reports(scope=scope, session=session, effect=effect, request=request)
     plan = session.plan
     if plan is not None and session.session_number < plan.sessions:
         session.next_earliest = session.session_date + dt.timedelta(days=plan.interval_min_days)
@@ -135,9 +168,10 @@ def addendum_create(
     *, scope: Scope, session: TreatmentSession, text: str, now: dt.datetime, request=None
 ) -> Addendum:
     """Add a correction or note to a signed session (the record itself never changes)."""
-    scope.require("patients.edit_clinical")
     if session.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown session."))
+    scope = scope.in_clinic(session.clinic_id)
+    scope.require("patients.edit_clinical")
     if session.status != SessionStatus.SIGNED:
         raise ValidationError(_("Addenda are for signed sessions; edit the draft chart instead."))
     text = text.strip()

@@ -54,6 +54,7 @@ from mesoclinic.inventory.services.common import (  # noqa: F401
     _movement,
     ml,
     ml_to_ul,
+    stock_lots_lock,
     stock_policy_for,
 )
 from mesoclinic.inventory.services.deliveries import (  # noqa: F401

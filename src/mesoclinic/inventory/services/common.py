@@ -62,8 +62,12 @@ def _clinic_of(scope: Scope) -> Clinic:
 
 
 def _lock_lot(scope: Scope, lot: Lot) -> Lot:
-    """Re-read the lot under a row lock, so a recall and a use cannot interleave."""
-    locked = Lot.objects.select_for_update().select_related("product").get(pk=lot.pk)
+    """Re-read the lot under a row lock, so a recall and a use cannot interleave.
+
+    Only the lot row is locked (`of=("self",)`): locking its product too would
+    serialise every use of a product across all its lots and clinics.
+    """
+    locked = Lot.objects.select_for_update(of=("self",)).select_related("product").get(pk=lot.pk)
     if locked.organisation_id != scope.organisation_id:
         raise ValidationError({"lot": _("This lot belongs to another organisation.")})
     return locked
@@ -108,3 +112,17 @@ def _balance_take(*, lot: Lot, clinic: Clinic, quantity_ul: int) -> None:
                 % {"lot": lot.lot_number, "clinic": clinic.name}
             }
         )
+
+
+def stock_lots_lock(*, scope: Scope, lot_ids) -> list[Lot]:
+    """Lock several lots at once, in one global order (by id), before using them.
+
+    Whoever uses more than one lot in a transaction (signing a chart) locks them all
+    here first: two sessions using two products in opposite chart order then queue
+    instead of deadlocking. Only the lot rows are locked, never their products.
+    """
+    return list(
+        Lot.objects.select_for_update(of=("self",))
+        .filter(pk__in=sorted(set(lot_ids)), organisation_id=scope.organisation_id)
+        .order_by("pk")
+    )

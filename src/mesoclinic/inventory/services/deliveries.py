@@ -132,8 +132,6 @@ def delivery_validate(
                     _("%(value)s is not a date; write it as YYYY-MM-DD.")
                     % {"value": repr(values["received_on"])},
                 )
-            elif received_on > today:
-                err("received_on", _("A delivery cannot be received in the future."))
         quantity = None
         try:
             quantity_ul = ml_to_ul(values["quantity_ml"])
@@ -151,11 +149,8 @@ def delivery_validate(
                 lot_number=lot_number,
                 expiry_date=expiry,
                 received_on=received_on,
+                today=today,
             )
-            if expiry is not None and expiry < today and "expiry_date" not in field_errors:
-                field_errors["expiry_date"] = _(
-                    "This lot expired on %(expiry)s: an expired lot cannot be taken into stock."
-                ) % {"expiry": expiry.isoformat()}
             for field, message in field_errors.items():
                 err(field, message)
         if product is not None and lot_number:

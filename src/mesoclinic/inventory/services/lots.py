@@ -36,16 +36,28 @@ def normalise_lot_number(value: str) -> str:
 
 
 def _lot_errors(
-    *, product: Product | None, lot_number: str, expiry_date, received_on
+    *, product: Product | None, lot_number: str, expiry_date, received_on, today: dt.date
 ) -> dict[str, str]:
+    """Why a delivered lot cannot be taken into stock, by field (none: it can).
+
+    The one validation of a receipt, shared by the receive form and the CSV import:
+    `today` is the receiving clinic's date, so a backdated `received_on` never lets
+    an already expired lot in, and a delivery cannot be dated in the future.
+    """
     errors: dict[str, str] = {}
     if not lot_number:
         errors["lot_number"] = _("Enter the lot number printed on the package.")
+    if received_on is not None and received_on > today:
+        errors["received_on"] = _("A delivery cannot be received in the future.")
     if expiry_date is not None and received_on is not None and expiry_date < received_on:
         errors["expiry_date"] = _(
             "This lot expired on %(expiry)s, before it was received (%(received)s): "
             "an expired lot cannot be taken into stock."
         ) % {"expiry": expiry_date.isoformat(), "received": received_on.isoformat()}
+    elif expiry_date is not None and expiry_date < today:
+        errors["expiry_date"] = _(
+            "This lot expired on %(expiry)s: an expired lot cannot be taken into stock."
+        ) % {"expiry": expiry_date.isoformat()}
     if product is not None and lot_number:
         existing = Lot.objects.filter(
             organisation_id=product.organisation_id, product=product, lot_number=lot_number
@@ -83,7 +95,11 @@ def lot_receive(
     lot_number = normalise_lot_number(lot_number)
     quantity_ul = ml_to_ul(quantity_ml)
     errors = _lot_errors(
-        product=product, lot_number=lot_number, expiry_date=expiry_date, received_on=received_on
+        product=product,
+        lot_number=lot_number,
+        expiry_date=expiry_date,
+        received_on=received_on,
+        today=now.astimezone(clinic.zone).date(),
     )
     if errors:
         raise ValidationError(errors)

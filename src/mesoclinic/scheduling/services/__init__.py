@@ -16,6 +16,13 @@ from mesoclinic.scheduling.services.appointments import (  # noqa: F401
     appointment_reschedule,
     appointment_status_set,
 )
+from mesoclinic.scheduling.services.feeds import (  # noqa: F401
+    calendar_feed_issue,
+    calendar_feed_live,
+    calendar_feed_may_revoke,
+    calendar_feed_revoke,
+    calendar_feeds_lapse,
+)
 from mesoclinic.scheduling.services.resources import (  # noqa: F401
     _own_clinic,
     absence_create,

@@ -188,9 +188,10 @@ def appointment_reschedule(
     request=None,
 ) -> Appointment:
     """Move an appointment; refused if someone else changed it since `expected_version`."""
-    scope.require("schedule.book")
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
+    scope = scope.in_clinic(appointment.clinic_id)
+    scope.require("schedule.book")
     if not appointment.is_active or appointment.status in ("arrived", "done"):
         raise ValidationError(_("Only booked or confirmed appointments can be moved."))
     _serialise_bookings(scope.organisation_id)
@@ -280,9 +281,10 @@ def appointment_status_set(
     request=None,
 ) -> Appointment:
     """Change an appointment's status along the allowed transitions."""
-    scope.require("schedule.book")
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
+    scope = scope.in_clinic(appointment.clinic_id)
+    scope.require("schedule.book")
     if status not in TRANSITIONS.get(appointment.status, set()):
         raise ValidationError(
             _("An appointment that is %(current)s cannot become %(new)s.")
