@@ -194,6 +194,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Formats by clinic locale: the active code is "<language>-<clinic region>" (accounts.locales).
+FORMAT_MODULE_PATH = ["mesoclinic.formats"]
 USE_I18N = True
 USE_TZ = True
 # The server's zone; each clinic's own zone is activated per request.
