@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_tasks",
+    # The API docs page (/api/v1/docs) with swagger-ui served from ninja's own static files.
+    "ninja",
     "mesoclinic.accounts",
     "mesoclinic.audit",
     "mesoclinic.patients",
