@@ -202,6 +202,9 @@ USE_I18N = True
 USE_TZ = True
 # The server's zone; each clinic's own zone is activated per request.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+# The version of the privacy notice patients consent to at registration; stored with each
+# patient's consent. Change it when the notice changes.
+PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))

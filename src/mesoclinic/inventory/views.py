@@ -261,7 +261,6 @@ def recall(request, lot_id: int):
         obj=lot,
         detail={"recall_list": True, "patients": [g.patient.pk for g in groups]},
     )
-    clinic_name = request.clinic.name if request.clinic else ""
     return render(
         request,
         "inventory/recall.html",
@@ -269,7 +268,7 @@ def recall(request, lot_id: int):
             "lot": lot,
             "movements": movements,
             "groups": groups,
-            "drafts": recall_drafts(lot, groups, clinic_name=clinic_name),
+            "drafts": recall_drafts(lot, groups),
             "language": _lang(),
         },
     )

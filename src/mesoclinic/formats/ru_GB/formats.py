@@ -1,8 +1,8 @@
 """British formats for a Russian-speaking user: 14/03/1986, 00:20; Russian month names."""
 
-DATE_FORMAT = "j M Y"
+DATE_FORMAT = "j E Y"
 TIME_FORMAT = "H:i"
-DATETIME_FORMAT = "j M Y, H:i"
+DATETIME_FORMAT = "j E Y, H:i"
 YEAR_MONTH_FORMAT = "F Y"
 MONTH_DAY_FORMAT = "j F"
 SHORT_DATE_FORMAT = "d/m/Y"
