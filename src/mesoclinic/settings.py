@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_tasks",
+    # The API docs page (/api/v1/docs) with swagger-ui served from ninja's own static files.
+    "ninja",
     "mesoclinic.accounts",
     "mesoclinic.audit",
     "mesoclinic.patients",
@@ -194,10 +196,15 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Formats by clinic locale: the active code is "<language>-<clinic region>" (accounts.locales).
+FORMAT_MODULE_PATH = ["mesoclinic.formats"]
 USE_I18N = True
 USE_TZ = True
 # The server's zone; each clinic's own zone is activated per request.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+# The version of the privacy notice patients consent to at registration; stored with each
+# patient's consent. Change it when the notice changes.
+PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))

@@ -71,6 +71,11 @@ def test_every_rule_renders_in_both_languages():
         (504, "3 weeks", "3 недель"),
         (2016, "12 weeks", "12 недель"),
         (21 * 24, "3 weeks", "3 недель"),
+        (0.5, "30 minutes", "30 минут"),
+        (0.25, "15 minutes", "15 минут"),
+        (1.5, "1.5 hours", "1,5 часа"),
+        (2.5, "2.5 hours", "2,5 часа"),
+        (36.5, "36.5 hours", "36,5 часа"),
     ],
 )
 def test_durations_read_naturally(hours, en, ru):

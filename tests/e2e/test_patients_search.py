@@ -16,6 +16,7 @@ def test_cyrillic_patient_is_found_by_latin_spelling_as_you_type(page, live_serv
     page.get_by_label("Given name").fill("Юлия")
     page.get_by_label("Date of birth").fill("1990-09-17")
     page.get_by_label("Phone").fill("+7 916 555-22-33")
+    page.get_by_label("consents to the processing of personal data").check()
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Кузнецова Юлия")
 
@@ -36,6 +37,7 @@ def test_duplicate_registration_offers_the_existing_record(page, live_server, ma
     page.get_by_label("Family name").fill("Ivanova")
     page.get_by_label("Given name").fill("Elena")
     page.get_by_label("Date of birth").fill("1985-04-01")
+    page.get_by_label("consents to the processing of personal data").check()
     page.get_by_role("button", name="Register").click()
     offer = page.get_by_test_id("duplicates")
     expect(offer).to_contain_text("Иванова Елена")

@@ -53,7 +53,7 @@ def test_notification_drafts_are_in_each_patients_language(world, recalled):
     text = client_for(world.users["practitioner"]).get(f"/inventory/lots/{lot.pk}/recall/")
     body = text.content.decode()
     assert "Dear Emily" in body
-    assert "in your treatment on Nov. 23, 2026" in body and "datetime" not in body
+    assert "in your treatment on 23 Nov 2026" in body and "datetime" not in body
     assert "23 ноября 2026" in body
     assert "Уважаемая" in body or "Здравствуйте, Елена" in body
 

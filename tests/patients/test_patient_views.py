@@ -20,6 +20,7 @@ FORM = {
     "birth_date": "1980-05-05",
     "sex": "female",
     "preferred_language": "ru",
+    "data_consent": "on",
 }
 
 

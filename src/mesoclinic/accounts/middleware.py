@@ -1,4 +1,4 @@
-"""Per-request context: the user's scope, language and clinic time zone."""
+"""Per-request context: the user's scope, language, and the clinic's time zone and formats."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import zoneinfo
 
 from django.utils import timezone, translation
 
+from mesoclinic.accounts.locales import locale_language
 from mesoclinic.accounts.scope import scope_for
 
 CLINIC_SESSION_KEY = "mesoclinic_clinic_id"
 
 
 class ScopeMiddleware:
-    """Attaches `request.scope` and activates the user's language and clinic's time zone."""
+    """Attaches `request.scope`; activates the user's language, the clinic's time zone and formats.
+
+    Formats follow the clinic's locale while the words stay the user's: a
+    Russian-speaking user in the London clinic reads Russian with 14/03/1986.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -33,6 +38,13 @@ class ScopeMiddleware:
                 request.clinic = Clinic.objects.filter(pk=scope.clinic_id).first()
                 if request.clinic is not None:
                     timezone.activate(zoneinfo.ZoneInfo(request.clinic.time_zone))
+                    translation.activate(
+                        locale_language(
+                            language=translation.get_language(),
+                            clinic_locale=request.clinic.locale,
+                        )
+                    )
+                    request.LANGUAGE_CODE = translation.get_language()
         try:
             return self.get_response(request)
         finally:

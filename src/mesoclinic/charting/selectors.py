@@ -14,7 +14,7 @@ from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.core.aftercare import AftercareItem, aftercare_for
 from mesoclinic.inventory.models import Lot, LotStatus, StockBalance
-from mesoclinic.scheduling.models import Appointment
+from mesoclinic.scheduling.models import Appointment, AppointmentStatus
 
 
 @dataclass
@@ -131,4 +131,22 @@ def aftercare_items(*, session: TreatmentSession, language: str) -> list[Afterca
         language="ru" if language.startswith("ru") else "en",
         ingredients=ingredients,
         policy={"aftercare_hours": policy.hours} if policy else None,
+    )
+
+
+def next_booked_appointment(*, session: TreatmentSession) -> Appointment | None:
+    """The patient's next booked (or confirmed) appointment after the session's day, if any."""
+    day_after = dt.datetime.combine(
+        session.session_date + dt.timedelta(days=1), dt.time(), tzinfo=session.clinic.zone
+    )
+    return (
+        Appointment.objects.filter(
+            organisation_id=session.organisation_id,
+            patient_id=session.patient_id,
+            starts_at__gte=day_after,
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+        )
+        .select_related("clinic")
+        .order_by("starts_at")
+        .first()
     )

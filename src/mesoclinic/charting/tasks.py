@@ -12,9 +12,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from mesoclinic.accounts.locales import locale_language
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
-from mesoclinic.charting.aftercare import aftercare_pdf
+from mesoclinic.charting.aftercare import aftercare_pdf, patient_date
 from mesoclinic.charting.models import SessionStatus, TreatmentSession
 
 
@@ -30,7 +31,8 @@ def aftercare_email_send(session_id: int, user_id: int | None = None) -> bool:
         return False
     language = session.patient.preferred_language or "en"
     pdf = aftercare_pdf(session=session, language=language)
-    with translation.override(language):
+    code = locale_language(language=language, clinic_locale=session.clinic.locale)
+    with translation.override(code):
         subject = _("Aftercare after your session at %(clinic)s") % {"clinic": session.clinic}
         body = _(
             "Hello %(name)s,\n\nattached are the aftercare instructions for your session "
@@ -38,7 +40,7 @@ def aftercare_email_send(session_id: int, user_id: int | None = None) -> bool:
             "call us: %(phone)s."
         ) % {
             "name": session.patient.given_name,
-            "date": session.session_date.isoformat(),
+            "date": patient_date(session.session_date),
             "phone": session.clinic.phone or "—",
         }
         filename = _("aftercare") + f"-{session.session_date.isoformat()}.pdf"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import locale_language
 from mesoclinic.consultations.engine import kb, plan_ingredients
 from mesoclinic.core.aftercare import aftercare_for
 from mesoclinic.core.screening import age_on
@@ -32,8 +33,19 @@ def _applies(
     return not (applies.ingredients and not ingredients & set(applies.ingredients))
 
 
-def consent_text(*, plan, patient, clinic_name: str, practitioner_name: str, today: dt.date) -> str:
-    """The full consent text for `plan`, in the patient's preferred language."""
+def consent_text(
+    *,
+    plan,
+    patient,
+    clinic_name: str,
+    practitioner_name: str,
+    today: dt.date,
+    clinic_locale: str = "",
+) -> str:
+    """The full consent text for `plan`, in the patient's preferred language.
+
+    Dates are written in the clinic's format (`clinic_locale`: en-gb, en-us, ru).
+    """
     base = kb()
     lang = "ru" if patient.preferred_language == "ru" else "en"
     zones = list(plan.zones)
@@ -48,16 +60,20 @@ def consent_text(*, plan, patient, clinic_name: str, practitioner_name: str, tod
         "techniques": set(techniques),
     }
     lines: list[str] = []
-    with translation.override(lang):
+    with translation.override(locale_language(language=lang, clinic_locale=clinic_locale)):
         lines.append(_("INFORMED CONSENT TO MESOTHERAPY"))
         lines.append("")
         lines.append(
             _("Patient: %(name)s, born %(born)s")
-            % {"name": patient.full_name, "born": patient.birth_date.isoformat()}
+            % {
+                "name": patient.full_name,
+                "born": formats.date_format(patient.birth_date, "SHORT_DATE_FORMAT"),
+            }
         )
         lines.append(_("Clinic: %(clinic)s") % {"clinic": clinic_name})
         lines.append(_("Practitioner: %(name)s") % {"name": practitioner_name})
-        lines.append(_("Date: %(date)s") % {"date": today.isoformat()})
+        signed_on = formats.date_format(today, "SHORT_DATE_FORMAT")
+        lines.append(_("Date: %(date)s") % {"date": signed_on})
         lines.append("")
         lines.append("## " + _("1. The procedure"))
         if plan.protocol_id and plan.protocol_id in base.protocol:

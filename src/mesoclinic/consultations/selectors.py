@@ -7,11 +7,18 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.scope import Scope, get_in_clinic_or_404, in_my_clinics, scoped
+from mesoclinic.accounts.scope import (
+    Scope,
+    get_in_clinic_or_404,
+    in_my_clinics,
+    scoped,
+)
+from mesoclinic.consultations.engine import kb
 from mesoclinic.consultations.models import Consent, Consultation, TreatmentPlan
-from mesoclinic.patients.models import Patient
+from mesoclinic.patients.models import FactKind, Patient
 from mesoclinic.patients.selectors import history_versions
 
 CLINICAL = "patients.view_clinical"
@@ -68,6 +75,23 @@ class TimelineEntry:
     url: str
 
 
+def _fact_text(fact) -> str:
+    """A history fact as the reader says it: yes/no for a flag, a code by its name."""
+    if fact.kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING):
+        return _("yes") if fact.present else _("no")
+    if fact.label:
+        return fact.label
+    if fact.code:
+        language = "ru" if (get_language() or "en").startswith("ru") else "en"
+        try:
+            name = getattr(kb().get(fact.code), "name", None)
+        except KeyError:
+            name = None
+        if name is not None:
+            return name.get(language)
+    return fact.note
+
+
 def patient_timeline(*, scope: Scope, patient: Patient) -> list[TimelineEntry]:
     """History versions, consultations, plans and consents of a patient, newest first."""
     entries: list[TimelineEntry] = []
@@ -84,7 +108,7 @@ def patient_timeline(*, scope: Scope, patient: Patient) -> list[TimelineEntry]:
                 fact.recorded_at,
                 "history",
                 title,
-                fact.label or fact.code or fact.note,
+                _fact_text(fact),
                 reverse("patients:history_versions", args=[patient.pk]),
             )
         )

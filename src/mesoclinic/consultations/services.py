@@ -466,6 +466,7 @@ def consent_sign(
         clinic_name=clinic.name,
         practitioner_name=str(practitioner),
         today=today,
+        clinic_locale=clinic.locale,
     )
     consent = Consent(
         organisation_id=plan.organisation_id,

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +15,7 @@ from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations import engine
 from mesoclinic.consultations.consent import consent_text, text_blocks
+from mesoclinic.consultations.documents import consent_pdf
 from mesoclinic.consultations.forms import PRODUCT_ROWS, ConsentForm, ConsultationForm, PlanForm
 from mesoclinic.consultations.models import PlanStatus
 from mesoclinic.consultations.selectors import (
@@ -367,9 +367,10 @@ def consent_sign_view(request, plan_id: int):
     text = consent_text(
         plan=plan,
         patient=plan.patient,
-        clinic_name=str(request.clinic or ""),
+        clinic_name=plan.clinic.name,
         practitioner_name=str(plan.practitioner),
         today=timezone.localdate(),
+        clinic_locale=plan.clinic.locale,
     )
     return render(
         request,
@@ -403,18 +404,9 @@ def consent_detail_view(request, consent_id: int):
 
 @login_required
 def consent_pdf_view(request, consent_id: int):
-    from weasyprint import HTML
-
     consent = consent_get(scope=request.scope, consent_id=consent_id)
     request.scope = request.scope.in_clinic(consent.plan.clinic_id)
-    html = render_to_string(
-        "consultations/consent_pdf.html",
-        {
-            "consent": consent,
-            "blocks": text_blocks(consent.text),
-        },
-    )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    pdf = consent_pdf(consent=consent, base_url=request.build_absolute_uri("/"))
     audit_record(action=AuditAction.EXPORT, request=request, obj=consent)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="consent-{consent.pk}.pdf"'

@@ -87,17 +87,29 @@ def _applies(
 
 
 def format_duration(hours: float, language: str) -> str:
-    """A duration for the patient: hours under 2 days, then days, then weeks.
+    """A duration for the patient, as set: minutes under an hour, hours under 2 days, then days,
+    then weeks. Fractions print as set ("2.5 hours", "2,5 часа"), never rounded away.
 
-    Russian uses the genitive after "в течение" ("24 часов", "3 дней", "1 дня").
+    Russian uses the genitive after "в течение" ("24 часов", "3 дней", "1 дня", "2,5 часа").
     """
+    ru = language == "ru"
+    if hours < 1:
+        minutes = round(hours * 60)
+        if ru:
+            singular = minutes % 10 == 1 and minutes % 100 != 11
+            return f"{minutes} {'минуты' if singular else 'минут'}"
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    if hours != int(hours):
+        # A fraction of an hour: one decimal place, the reader's decimal separator.
+        text = f"{hours:.2f}".rstrip("0").rstrip(".")
+        return f"{text.replace('.', ',')} часа" if ru else f"{text} hours"
     if hours < 48 or hours % 24:
-        value, unit = round(hours), "hour"
+        value, unit = int(hours), "hour"
     elif hours % 168 == 0 and hours >= 336:
         value, unit = int(hours // 168), "week"
     else:
         value, unit = int(hours // 24), "day"
-    if language == "ru":
+    if ru:
         singular = value % 10 == 1 and value % 100 != 11
         forms = {"hour": ("часа", "часов"), "day": ("дня", "дней"), "week": ("недели", "недель")}
         return f"{value} {forms[unit][0] if singular else forms[unit][1]}"

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import base_language, locale_language
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.inventory.models import Lot, StockMovement
 from mesoclinic.patients.models import Patient
@@ -102,12 +103,20 @@ class Draft:
     body: str
 
 
-def recall_drafts(lot: Lot, groups: list[RecallPatient], *, clinic_name: str) -> list[Draft]:
-    """A notification draft per patient, written in the patient's preferred language."""
+def recall_drafts(lot: Lot, groups: list[RecallPatient]) -> list[Draft]:
+    """A notification draft per patient, written in the patient's preferred language.
+
+    It is signed by the clinic(s) where the patient received the lot, with their
+    phone and address (not the clinic of whoever reads the list), and its dates
+    follow the treating clinic's formats.
+    """
     drafts = []
     for group in groups:
-        language = group.patient.preferred_language or "en"
-        with translation.override(language):
+        language = base_language(group.patient.preferred_language)
+        clinics = list({m.clinic_id: m.clinic for m in group.uses}.values())
+        with translation.override(
+            locale_language(language=language, clinic_locale=clinics[0].locale)
+        ):
             dates = sorted(
                 {timezone.localtime(m.occurred_at, m.clinic.zone).date() for m in group.uses}
             )
@@ -116,7 +125,7 @@ def recall_drafts(lot: Lot, groups: list[RecallPatient], *, clinic_name: str) ->
                 "lot": lot,
                 "dates": ", ".join(date_format(d, "DATE_FORMAT") for d in dates),
                 "zones": ", ".join(sorted({zone_name(m.zone_id, language) for m in group.uses})),
-                "clinic_name": clinic_name,
+                "clinics": clinics,
             }
             subject = _("Important: a product used in your treatment has been recalled")
             body = render_to_string("inventory/recall_notice.txt", context).strip()

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import base_language
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import get_scoped_or_404
 from mesoclinic.audit.models import AuditAction
@@ -35,7 +36,7 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
 def _lang() -> str:
-    return translation.get_language() or "en"
+    return base_language(translation.get_language())
 
 
 @login_required
@@ -260,7 +261,6 @@ def recall(request, lot_id: int):
         obj=lot,
         detail={"recall_list": True, "patients": [g.patient.pk for g in groups]},
     )
-    clinic_name = request.clinic.name if request.clinic else ""
     return render(
         request,
         "inventory/recall.html",
@@ -268,7 +268,7 @@ def recall(request, lot_id: int):
             "lot": lot,
             "movements": movements,
             "groups": groups,
-            "drafts": recall_drafts(lot, groups, clinic_name=clinic_name),
+            "drafts": recall_drafts(lot, groups),
             "language": _lang(),
         },
     )

@@ -49,9 +49,24 @@ class PatientForm(forms.Form):
 
 
 class PatientCreateForm(PatientForm):
+    """Registration: consent to data processing is required, to the current privacy notice."""
+
     confirm_different = forms.BooleanField(
         label=_("This is a different person: register anyway"), required=False
     )
+
+    def __init__(self, *args, language: str = "en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_language"].initial = language
+        consent = self.fields["data_consent"]
+        consent.required = True
+        consent.label = _(
+            "The patient consents to the processing of personal data "
+            "(privacy notice, version %(version)s)"
+        ) % {"version": settings.PRIVACY_NOTICE_VERSION}
+        consent.error_messages["required"] = _(
+            "Registration needs the patient's consent to the processing of personal data."
+        )
 
 
 def _code_choices(kb, language: str) -> list:

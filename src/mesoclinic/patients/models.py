@@ -50,6 +50,12 @@ class Patient(models.Model):
     )
     photo_consent = models.BooleanField(_("consents to clinical photographs"), default=False)
     data_consent = models.BooleanField(_("consents to processing of personal data"), default=False)
+    data_consent_at = models.DateTimeField(
+        _("data processing consent given"), null=True, blank=True
+    )
+    data_consent_notice = models.CharField(
+        _("privacy notice version consented to"), max_length=40, blank=True
+    )
     # Folded "family | given" name (see patients/search.py): duplicates share it.
     name_key = models.CharField(max_length=300, editable=False, default="")
     phone_digits = models.CharField(max_length=40, editable=False, blank=True, default="")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -115,7 +118,7 @@ def patient_create(
     sex: str = "unknown",
     phone: str = "",
     email: str = "",
-    preferred_language: str = "en",
+    preferred_language: str = "",
     fitzpatrick: int | None = None,
     photo_consent: bool = False,
     data_consent: bool = False,
@@ -123,6 +126,10 @@ def patient_create(
     request=None,
 ) -> Patient:
     """Register a patient in the scope's organisation and home clinic.
+
+    The preferred language defaults to the home clinic's. Consent to data
+    processing is stored with its time and the privacy notice version
+    (settings.PRIVACY_NOTICE_VERSION).
 
     Raises DuplicatePatientError if a patient with the same name (in any script)
     and date of birth exists, unless `allow_duplicate` confirms a different person.
@@ -139,11 +146,12 @@ def patient_create(
         sex=sex,
         phone=phone.strip(),
         email=email.strip(),
-        preferred_language=preferred_language,
+        preferred_language=preferred_language or _clinic_language(scope),
         fitzpatrick=fitzpatrick,
         photo_consent=photo_consent,
         data_consent=data_consent,
     )
+    _data_consent_stamp(patient)
     _search_keys_refresh(patient)
     patient.full_clean()
     if not allow_duplicate:
@@ -156,6 +164,22 @@ def patient_create(
     _tokens_refresh(patient)
     audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=patient)
     return patient
+
+
+def _clinic_language(scope: Scope) -> str:
+    """The language of the scope's clinic: a new patient's default."""
+    clinic = Clinic.objects.filter(pk=scope.clinic_id).first() if scope.clinic_id else None
+    return clinic.language if clinic is not None else settings.LANGUAGE_CODE
+
+
+def _data_consent_stamp(patient: Patient) -> None:
+    """Record when consent to data processing was given, and to which privacy notice."""
+    if patient.data_consent and patient.data_consent_at is None:
+        patient.data_consent_at = timezone.now()
+        patient.data_consent_notice = settings.PRIVACY_NOTICE_VERSION
+    elif not patient.data_consent:
+        patient.data_consent_at = None
+        patient.data_consent_notice = ""
 
 
 @transaction.atomic
@@ -180,6 +204,7 @@ def patient_update(
             setattr(patient, name, value)
     if not diff:
         return patient
+    _data_consent_stamp(patient)
     _search_keys_refresh(patient)
     patient.full_clean()
     patient.save()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -44,7 +45,8 @@ def patient_list_view(request):
 def patient_create_view(request):
     request.scope.require("patients.edit_demographics")
     duplicates = []
-    form = PatientCreateForm(request.POST or None)
+    language = request.clinic.language if request.clinic is not None else settings.LANGUAGE_CODE
+    form = PatientCreateForm(request.POST or None, language=language)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         confirm = data.pop("confirm_different")

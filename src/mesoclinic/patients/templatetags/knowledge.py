@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.utils.translation import get_language
 
@@ -41,3 +43,19 @@ def in_language(text) -> str:
     if isinstance(text, dict):
         return text.get(_language()) or text.get("en", "")
     return text.get(_language())
+
+
+@register.filter
+def evidence_name(level: str) -> str:
+    """An evidence grade ("label", "study"...) in plain words, in the reader's language."""
+    info = load_knowledge().evidence_level.get(level)
+    return info.name.get(_language()) if info is not None else ""
+
+
+_REFERENCE = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]\s*$")
+
+
+@register.filter
+def source_title(citation: str) -> str:
+    """A source as the reader cites it: its title, without our reference number ("[13]")."""
+    return _REFERENCE.sub("", citation or "")
