@@ -44,7 +44,7 @@ RELAX_DAYS = 14
 
 @dataclass(frozen=True)
 class CourseState:
-    """Where a plan's course stands: done sessions and the future appointments it holds."""
+    """Where a plan's course stands: signed sessions and the future appointments it holds."""
 
     sessions_total: int
     sessions_done: int
@@ -55,18 +55,38 @@ class CourseState:
     def remaining(self) -> int:
         return max(0, self.sessions_total - self.sessions_done)
 
+    @property
+    def unbooked(self) -> int:
+        """Sessions neither signed nor held by a future appointment."""
+        return max(0, self.remaining - len(self.future))
+
 
 def course_state(*, plan) -> CourseState:
-    appts = Appointment.objects.filter(plan_id=plan.pk).select_related("clinic")
-    done = [a for a in appts if a.status == AppointmentStatus.DONE]
-    future = tuple(
-        a
-        for a in appts.order_by("starts_at")
-        if a.status
-        in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.ARRIVED)
+    """The course of `plan` as the clinical record has it.
+
+    A session counts as done when its chart is signed, whatever any appointment's
+    status says: a status is set at the desk, a signature only by the practitioner.
+    """
+    from mesoclinic.charting.models import SessionStatus, TreatmentSession
+
+    signed_days = list(
+        TreatmentSession.objects.filter(plan_id=plan.pk, status=SessionStatus.SIGNED).values_list(
+            "session_date", flat=True
+        )
     )
-    last_done = max((a.starts_at.astimezone(a.clinic.zone).date() for a in done), default=None)
-    return CourseState(plan.sessions, len(done), last_done, future)
+    future = tuple(
+        Appointment.objects.filter(
+            plan_id=plan.pk,
+            status__in=(
+                AppointmentStatus.BOOKED,
+                AppointmentStatus.CONFIRMED,
+                AppointmentStatus.ARRIVED,
+            ),
+        )
+        .select_related("clinic")
+        .order_by("starts_at")
+    )
+    return CourseState(plan.sessions, len(signed_days), max(signed_days, default=None), future)
 
 
 def _weekly(rows) -> dict[int, tuple[pl.TimeRange, ...]]:
@@ -288,16 +308,18 @@ def choices_from_plan(proposal: pl.Plan, clinic: Clinic) -> list[SessionChoice]:
     ]
 
 
-def _check_intervals(
+def _interval_problems(
     plan, sessions: list[SessionChoice], last_done: dt.date | None, zone, *, allow_beyond_max: bool
-) -> None:
+) -> dict[int, list[str]]:
+    """Each session's interval problem (session index -> messages)."""
+    problems: dict[int, list[str]] = {}
     previous = last_done
     for choice in sorted(sessions, key=lambda c: c.session_index):
         day = choice.starts_at.astimezone(zone).date()
         if previous is not None:
             gap = (day - previous).days
             if gap < plan.interval_min_days:
-                raise ValidationError(
+                problems.setdefault(choice.session_index, []).append(
                     _(
                         "Session %(n)s would be %(gap)s days after the previous one; "
                         "the plan needs at least %(min)s."
@@ -305,7 +327,7 @@ def _check_intervals(
                     % {"n": choice.session_index, "gap": gap, "min": plan.interval_min_days}
                 )
             if gap > plan.interval_max_days and not allow_beyond_max:
-                raise ValidationError(
+                problems.setdefault(choice.session_index, []).append(
                     _(
                         "Session %(n)s would be %(gap)s days after the previous one; "
                         "the plan allows at most %(max)s."
@@ -313,6 +335,12 @@ def _check_intervals(
                     % {"n": choice.session_index, "gap": gap, "max": plan.interval_max_days}
                 )
         previous = day
+    return problems
+
+
+def session_key(index: int) -> str:
+    """The key of one session's problems in a course booking's ValidationError."""
+    return f"session-{index}"
 
 
 @transaction.atomic
@@ -322,31 +350,54 @@ def course_book(
     plan,
     sessions: list[SessionChoice],
     allow_beyond_max: bool = False,
+    now: dt.datetime | None = None,
     request=None,
 ) -> list[Appointment]:
     """Book the accepted sessions of a course, all or none.
 
     The minimum interval is never crossed; the maximum only when the receptionist
-    explicitly accepts a relaxed proposal (`allow_beyond_max`).
+    explicitly accepts a relaxed proposal (`allow_beyond_max`). Sessions already booked
+    count: a course is never booked twice. Every session is checked, and the
+    ValidationError names each failing session under `session_key(n)`, so the page
+    can show every row's problem beside that row. With `now`, each start must be
+    after it and within the booking horizon.
     """
     scope.require("schedule.book")
     if plan.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown treatment plan."))
-    if plan.status != "active":
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    # Two receptionists booking the same course take turns: the second sees the first's.
+    plan_status = (
+        TreatmentPlan.objects.select_for_update()
+        .filter(pk=plan.pk)
+        .values_list("status", flat=True)
+    )
+    if plan_status.first() != "active":
         raise ValidationError(
             _("Only an active plan (screened, with a signed consent) can be booked.")
         )
     state = course_state(plan=plan)
-    if len(sessions) > state.remaining:
+    if len(sessions) > state.unbooked:
+        if state.future:
+            raise ValidationError(
+                _(
+                    "%(booked)s sessions of this course are booked already and %(free)s "
+                    "are left to book; re-plan the course to change the booked ones."
+                )
+                % {"booked": len(state.future), "free": state.unbooked}
+            )
         raise ValidationError(_("The plan has only %(n)s sessions left.") % {"n": state.remaining})
     clinic = Clinic.objects.get(pk=plan.clinic_id)
-    _check_intervals(
+    problems = _interval_problems(
         plan, sessions, state.last_done, clinic.zone, allow_beyond_max=allow_beyond_max
     )
     booked = []
     technique = plan.technique_ids[0] if plan.technique_ids else ""
     minutes = _session_minutes(plan)
     for choice in sorted(sessions, key=lambda c: c.session_index):
+        if choice.session_index in problems:
+            continue
         try:
             booked.append(
                 appointment_book(
@@ -366,14 +417,18 @@ def course_book(
                     else None,
                     plan_id=plan.pk,
                     session_number=choice.session_index,
+                    now=now,
                     request=request,
                 )
             )
         except ValidationError as exc:
-            raise ValidationError(
+            problems.setdefault(choice.session_index, []).append(
                 _("Session %(n)s: %(problem)s")
                 % {"n": choice.session_index, "problem": " ".join(exc.messages)}
-            ) from exc
+            )
+    if problems:
+        # Nothing is kept: the transaction rolls back the sessions that did fit.
+        raise ValidationError({session_key(n): msgs for n, msgs in sorted(problems.items())})
     audit_record(
         action=AuditAction.CREATE,
         request=request,
@@ -411,20 +466,36 @@ def course_replan_apply(
     plan,
     sessions: list[SessionChoice],
     allow_beyond_max: bool = False,
+    now: dt.datetime | None = None,
     request=None,
 ) -> list[Appointment]:
-    """Replace the course's future appointments by the accepted re-plan, all or none."""
+    """Replace the course's future appointments by the accepted re-plan, all or none.
+
+    An appointment changed by someone else since it was read (moved, confirmed,
+    cancelled) stops the whole re-plan: it is never left standing beside its
+    replacement.
+    """
     scope.require("schedule.book")
     state = course_state(plan=plan)
     for appointment in state.future:
         if appointment.status == AppointmentStatus.ARRIVED:
             raise ValidationError(_("A session of this course is in progress; finish it first."))
     for appointment in state.future:
-        Appointment.objects.filter(pk=appointment.pk, version=appointment.version).update(
+        cancelled = Appointment.objects.filter(
+            pk=appointment.pk, version=appointment.version, status=appointment.status
+        ).update(
             status=AppointmentStatus.CANCELLED,
             status_reason=_("Re-planned"),
             version=appointment.version + 1,
         )
+        if cancelled == 0:
+            raise ValidationError(
+                _(
+                    "Someone else changed session %(n)s of this course a moment ago. "
+                    "Reload the page and re-plan again."
+                )
+                % {"n": appointment.session_number or "?"}
+            )
         audit_record(
             action=AuditAction.UPDATE,
             request=request,
@@ -437,6 +508,7 @@ def course_replan_apply(
         plan=plan,
         sessions=sessions,
         allow_beyond_max=allow_beyond_max,
+        now=now,
         request=request,
     )
 
