@@ -100,7 +100,7 @@ def record_signed_session(world, plan, appointment):
     signed session, not charting itself (tests/services/test_session_sign.py).
     """
     from mesoclinic.charting.models import SessionStatus, TreatmentSession
-    from mesoclinic.scheduling.services import appointment_status_set
+    from mesoclinic.scheduling.services import TRANSITIONS, appointment_status_set
 
     practitioner = world.users["practitioner"]
     start = appointment.starts_at
@@ -125,10 +125,13 @@ def record_signed_session(world, plan, appointment):
     scope = world.scope("receptionist")
     for status in ("arrived", "done"):
         appointment.refresh_from_db()
-        if status in ("arrived",) and appointment.status == "arrived":
+        if status not in TRANSITIONS.get(appointment.status, ()):
             continue
         appointment_status_set(
-            scope=scope, appointment=appointment, status=status, expected_version=appointment.version
+            scope=scope,
+            appointment=appointment,
+            status=status,
+            expected_version=appointment.version,
         )
     appointment.refresh_from_db()
     return session

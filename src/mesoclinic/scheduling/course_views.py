@@ -119,6 +119,16 @@ def _parse_row(row: dict, clinic: Clinic) -> SessionChoice:
     )
 
 
+def _seen(post) -> dict[int, int]:
+    """The course's future appointments as the re-plan page showed them (id -> version)."""
+    seen = {}
+    for item in post.getlist("seen"):
+        pk, _sep, version = item.partition(":")
+        if pk.isdigit() and version.isdigit():
+            seen[int(pk)] = int(version)
+    return seen
+
+
 def _submit(request, plan, clinic: Clinic, *, replan: bool) -> tuple[list, list[dict], list[str]]:
     """Book (or re-plan) the submitted rows: (booked, rows with their errors, other errors)."""
     rows = _posted_rows(request.POST, clinic)
@@ -132,6 +142,7 @@ def _submit(request, plan, clinic: Clinic, *, replan: bool) -> tuple[list, list[
         return [], rows, [_("Nothing to book.")]
     if any(row["errors"] for row in rows):
         return [], rows, []
+    extra = {"expected_versions": _seen(request.POST)} if replan else {}
     apply = course_replan_apply if replan else course_book
     try:
         booked = apply(
@@ -141,6 +152,7 @@ def _submit(request, plan, clinic: Clinic, *, replan: bool) -> tuple[list, list[
             allow_beyond_max=request.POST.get("relaxed") == "1",
             now=timezone.now(),
             request=request,
+            **extra,
         )
     except ValidationError as exc:
         by_key = {session_key(row["index"]): row for row in rows}

@@ -465,21 +465,32 @@ def course_replan_apply(
     scope: Scope,
     plan,
     sessions: list[SessionChoice],
+    expected_versions: dict[int, int] | None = None,
     allow_beyond_max: bool = False,
     now: dt.datetime | None = None,
     request=None,
 ) -> list[Appointment]:
     """Replace the course's future appointments by the accepted re-plan, all or none.
 
-    An appointment changed by someone else since it was read (moved, confirmed,
-    cancelled) stops the whole re-plan: it is never left standing beside its
-    replacement.
+    `expected_versions` (appointment id -> version) are the future appointments the
+    re-plan was made from, as the page showed them. An appointment changed since (moved,
+    confirmed, cancelled, or a new one booked) stops the whole re-plan: it is never
+    left standing beside its replacement.
     """
     scope.require("schedule.book")
     state = course_state(plan=plan)
     for appointment in state.future:
         if appointment.status == AppointmentStatus.ARRIVED:
             raise ValidationError(_("A session of this course is in progress; finish it first."))
+    changed = _changed_since(state.future, expected_versions)
+    if changed is not None:
+        raise ValidationError(
+            _(
+                "Someone else changed session %(n)s of this course a moment ago. "
+                "Reload the page and re-plan again."
+            )
+            % {"n": changed}
+        )
     for appointment in state.future:
         cancelled = Appointment.objects.filter(
             pk=appointment.pk, version=appointment.version, status=appointment.status
@@ -513,6 +524,21 @@ def course_replan_apply(
     )
 
 
+def _changed_since(future, expected_versions: dict[int, int] | None) -> int | str | None:
+    """The session number of the first future appointment not as the page showed it."""
+    if expected_versions is None:
+        return None
+    current = {a.pk: a for a in future}
+    for pk, appointment in current.items():
+        if expected_versions.get(pk) != appointment.version:
+            return appointment.session_number or "?"
+    gone = set(expected_versions) - set(current)
+    if gone:
+        vanished = Appointment.objects.filter(pk__in=gone).order_by("starts_at").first()
+        return (vanished.session_number if vanished else None) or "?"
+    return None
+
+
 def message_text(msg) -> str:
     """A planner message in the user's language."""
     return msg.ru if (get_language() or "en").startswith("ru") else msg.en
@@ -541,6 +567,22 @@ def unbooked_plans(*, scope: Scope, clinic: Clinic):
         if state.remaining and not state.future:
             plans.append(plan)
     return plans
+
+
+def patient_courses_to_book(*, scope: Scope, patient) -> list[tuple[object, CourseState]]:
+    """The patient's active plans with sessions neither signed nor booked, and their state."""
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    if not scope.can("schedule.book"):
+        return []
+    out = []
+    for plan in TreatmentPlan.objects.filter(
+        organisation_id=scope.organisation_id, patient=patient, status="active"
+    ).order_by("pk"):
+        state = course_state(plan=plan)
+        if state.unbooked:
+            out.append((plan, state))
+    return out
 
 
 def clinic_plan(

@@ -17,6 +17,7 @@ from mesoclinic.accounts.models import Clinic, OpeningHours
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.patients.selectors import patient_get, patient_list
+from mesoclinic.scheduling.courses import patient_courses_to_book
 from mesoclinic.scheduling.forms import BookingForm, RescheduleForm, StatusForm, combine
 from mesoclinic.scheduling.ics import calendar_feed_ics
 from mesoclinic.scheduling.models import AppointmentStatus, CalendarFeed
@@ -331,6 +332,7 @@ def patient_schedule_view(request, patient_id: int):
         {
             "patient": patient,
             "appointments": patient_appointments(scope=scope, patient_id=patient.pk),
+            "courses": patient_courses_to_book(scope=scope, patient=patient),
             "feed": feed,
         },
     )
