@@ -83,6 +83,7 @@ def test_a_clash_in_one_session_books_none_of_them(world, active_plan, patient_o
 
 def test_a_draft_plan_cannot_be_booked(world, active_plan):
     active_plan.status = "draft"
+    active_plan.save(update_fields=["status"])
     with pytest.raises(ValidationError):
         course_book(scope=world.scope("receptionist"), plan=active_plan, sessions=[])
 
