@@ -191,7 +191,9 @@ def _course_page(request, plan_id: int, *, replan: bool):
             )
             return redirect("scheduling:patient", patient_id=plan.patient_id)
         if request.POST.get("relaxed") == "1":
-            # The relaxed plan has no editable rows: show the proposal again.
+            # The relaxed plan has no editable rows: its problems go on top, and the
+            # proposal is shown again.
+            errors = errors + [e for row in posted_rows for e in row["errors"]]
             posted_rows = None
     state = course_state(plan=plan)
     already_booked = bool(state.future) and not replan
