@@ -274,7 +274,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     _setup_django()
     from mesoclinic.accounts.models import Clinic, Membership
     from mesoclinic.accounts.scope import scope_for
-    from mesoclinic.scheduling.courses import clinic_plan, message_text
+    from mesoclinic.scheduling.clinic_plans import clinic_plan
+    from mesoclinic.scheduling.courses import message_text
 
     clinic = Clinic.objects.filter(name=args.clinic).first()
     if clinic is None:

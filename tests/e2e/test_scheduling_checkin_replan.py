@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from mesoclinic.scheduling.models import Appointment
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
+from tests.scheduling.conftest import record_signed_session
 
 
 def _appointment(world, plan, day: dt.date, number: int, status: str = "booked"):
@@ -37,7 +38,8 @@ def test_postponed_at_check_in_then_the_rest_of_the_course_is_replanned(
 ):
     zone = world.clinic.zone
     today = timezone.now().astimezone(zone).date()
-    first = _appointment(world, active_plan, today - dt.timedelta(days=7), 1, status="done")
+    first = _appointment(world, active_plan, today - dt.timedelta(days=7), 1)
+    record_signed_session(world, active_plan, first)
     second = _appointment(world, active_plan, today, 2)
     for n in range(3, 7):
         _appointment(world, active_plan, today + dt.timedelta(days=7 * (n - 2)), n)

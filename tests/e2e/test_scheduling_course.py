@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from mesoclinic.scheduling.models import Appointment
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
+from tests.scheduling.conftest import record_signed_session
 
 
 def test_book_a_course_postpone_session_two_and_replan(page, live_server, world, active_plan):
@@ -25,11 +26,16 @@ def test_book_a_course_postpone_session_two_and_replan(page, live_server, world,
     booked = list(Appointment.objects.filter(plan_id=active_plan.pk).order_by("starts_at"))
     assert [a.session_number for a in booked] == [1, 2, 3, 4, 5, 6]
 
-    # Session 1 takes place; at session 2 the patient has a temporary contraindication.
+    # Session 1 takes place (the practitioner signs its chart); at session 2 the patient
+    # has a temporary contraindication.
     first, second = booked[0], booked[1]
     page.goto(f"{live_server.url}/schedule/appointments/{first.pk}/")
     page.get_by_role("button", name="Arrived").click()
-    page.get_by_role("button", name="Done").click()
+    expect(page.get_by_test_id("appt-status")).to_contain_text("Arrived")
+    # The desk cannot mark a course session done: only a signed session counts.
+    expect(page.get_by_role("button", name="Done")).to_have_count(0)
+    record_signed_session(world, active_plan, first)
+    page.reload()
     expect(page.get_by_test_id("appt-status")).to_contain_text("Done")
 
     page.goto(f"{live_server.url}/schedule/appointments/{second.pk}/")

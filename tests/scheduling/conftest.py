@@ -90,3 +90,48 @@ def active_plan(world, patient_of, clinic_setup):
         today=today,
     )
     return plan_activate(scope=scope, plan=plan, now=now, today=today)
+
+
+def record_signed_session(world, plan, appointment):
+    """The practitioner's signed chart of `appointment` (a course session), and the
+    appointment marked done as signing marks it.
+
+    Stored directly: what is under test is what the desk and the course do with a
+    signed session, not charting itself (tests/services/test_session_sign.py).
+    """
+    from mesoclinic.charting.models import SessionStatus, TreatmentSession
+    from mesoclinic.scheduling.services import TRANSITIONS, appointment_status_set
+
+    practitioner = world.users["practitioner"]
+    start = appointment.starts_at
+    session = TreatmentSession.objects.create(
+        organisation=world.organisation,
+        clinic=appointment.clinic,
+        patient=plan.patient,
+        practitioner=practitioner,
+        appointment=appointment,
+        plan=plan,
+        session_number=appointment.session_number or 1,
+        session_date=start.astimezone(appointment.clinic.zone).date(),
+        status=SessionStatus.SIGNED,
+        screened_at=start,
+        screened_by=practitioner,
+        knowledge_version="test",
+        signed_at=start,
+        signed_by=practitioner,
+        signed_knowledge_version="test",
+        created_at=start,
+    )
+    scope = world.scope("receptionist")
+    for status in ("arrived", "done"):
+        appointment.refresh_from_db()
+        if status not in TRANSITIONS.get(appointment.status, ()):
+            continue
+        appointment_status_set(
+            scope=scope,
+            appointment=appointment,
+            status=status,
+            expected_version=appointment.version,
+        )
+    appointment.refresh_from_db()
+    return session

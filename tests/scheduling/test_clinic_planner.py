@@ -7,7 +7,8 @@ import datetime as dt
 from django.test import Client
 
 from mesoclinic.core import planning as pl
-from mesoclinic.scheduling.courses import clinic_plan, clinic_problem, unbooked_plans
+from mesoclinic.scheduling.clinic_plans import clinic_plan, unbooked_plans
+from mesoclinic.scheduling.courses import clinic_problem
 from mesoclinic.scheduling.models import Appointment
 
 TODAY = dt.date(2026, 11, 23)

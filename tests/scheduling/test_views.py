@@ -13,7 +13,8 @@ from mesoclinic.audit.models import AuditEvent
 from mesoclinic.scheduling.models import Appointment, CalendarFeed
 from mesoclinic.scheduling.services import appointment_book
 from mesoclinic.scheduling.tasks import reminders_enqueue
-from tests.scheduling.conftest import MONDAY, at
+from tests.scheduling.conftest import MONDAY, MOSCOW, at
+from tests.scheduling.test_desk_pages import future_monday
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_booking_form_reports_outside_hours_on_the_field(world, patient_of, clin
         {
             "patient": patient.pk,
             "practitioner": world.users["practitioner"].pk,
-            "day": MONDAY,
+            "day": future_monday().isoformat(),
             "time": "21:00",
             "duration": 30,
             "technique_id": "technique.nappage",
@@ -75,7 +76,7 @@ def test_booking_form_books(world, patient_of, clinic_setup):
         {
             "patient": patient.pk,
             "practitioner": world.users["practitioner"].pk,
-            "day": MONDAY,
+            "day": future_monday().isoformat(),
             "time": "11:00",
             "duration": 45,
             "technique_id": "technique.nappage",
@@ -83,7 +84,7 @@ def test_booking_form_books(world, patient_of, clinic_setup):
     )
     assert response.status_code == 302
     appt = Appointment.objects.get()
-    assert appt.starts_at == at(MONDAY, "11:00")
+    assert appt.starts_at == dt.datetime.combine(future_monday(), dt.time(11), tzinfo=MOSCOW)
 
 
 def test_another_organisation_cannot_open_the_appointment(make_org, appt):

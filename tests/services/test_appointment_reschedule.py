@@ -72,7 +72,9 @@ def test_reschedule_outside_hours_is_refused_and_nothing_changes(world, appt):
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [
-        (["confirmed", "arrived", "done"], True),
+        (["confirmed", "arrived", "postponed"], True),
+        # A treatment appointment is done only by signing its session.
+        (["confirmed", "arrived", "done"], False),
         (["done"], False),
         (["cancelled", "confirmed"], False),
         (["no_show", "arrived"], False),

@@ -17,7 +17,7 @@ from mesoclinic.scheduling.courses import (
 )
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import appointment_status_set
-from tests.scheduling.conftest import MONDAY
+from tests.scheduling.conftest import MONDAY, record_signed_session
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -83,6 +83,7 @@ def test_a_clash_in_one_session_books_none_of_them(world, active_plan, patient_o
 
 def test_a_draft_plan_cannot_be_booked(world, active_plan):
     active_plan.status = "draft"
+    active_plan.save(update_fields=["status"])
     with pytest.raises(ValidationError):
         course_book(scope=world.scope("receptionist"), plan=active_plan, sessions=[])
 
@@ -94,11 +95,7 @@ def test_postponed_session_replans_the_rest_within_windows(world, active_plan):
         scope=scope, plan=active_plan, sessions=choices_from_plan(proposal, world.clinic)
     )
     first, second = booked[0], booked[1]
-    for status in ("arrived", "done"):
-        first.refresh_from_db()
-        appointment_status_set(
-            scope=scope, appointment=first, status=status, expected_version=first.version
-        )
+    record_signed_session(world, active_plan, first)
     second.refresh_from_db()
     appointment_status_set(
         scope=scope,

@@ -360,7 +360,13 @@ def plan_activate(
 def plan_cancel(
     *, scope: Scope, plan: TreatmentPlan, now: dt.datetime, request=None
 ) -> TreatmentPlan:
-    """Cancel a draft or active plan."""
+    """Cancel a draft or active plan, and the booked appointments of its course.
+
+    The cancelled appointments are returned on the plan as `cancelled_appointments`
+    so that the page can tell who must be told.
+    """
+    from mesoclinic.scheduling.services import plan_appointments_cancel
+
     _same_org(scope, plan)
     scope = scope.in_clinic(plan.clinic_id)
     scope.require("plans.create")
@@ -369,6 +375,9 @@ def plan_cancel(
     plan.status = PlanStatus.CANCELLED
     plan.updated_at = now
     plan.save()
+    plan.cancelled_appointments = plan_appointments_cancel(
+        scope=scope, plan=plan, reason=_("Treatment plan cancelled"), request=request
+    )
     audit_record(
         action=AuditAction.UPDATE,
         request=request,

@@ -7,8 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from mesoclinic.audit.models import AuditAction
@@ -243,6 +244,7 @@ def _plan_context(request, plan, form=None):
         "current_consent": plan_current_consent(plan),
         "can_sign": plan.status == PlanStatus.DRAFT and request.scope.can("patients.edit_clinical"),
         "can_plan": request.scope.can("plans.create"),
+        "can_book": plan.status == PlanStatus.ACTIVE and request.scope.can("schedule.book"),
     }
 
 
@@ -336,9 +338,29 @@ def plan_cancel_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
     request.scope = request.scope.in_clinic(plan.clinic_id)
     try:
-        plan_cancel(scope=request.scope, plan=plan, now=timezone.now(), request=request)
+        plan = plan_cancel(scope=request.scope, plan=plan, now=timezone.now(), request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    else:
+        cancelled = plan.cancelled_appointments
+        if cancelled:
+            when = "; ".join(
+                formats.date_format(a.starts_at.astimezone(a.clinic.zone), "SHORT_DATETIME_FORMAT")
+                for a in cancelled
+            )
+            messages.warning(
+                request,
+                ngettext(
+                    "The plan is cancelled, and so is its booked appointment (%(when)s): "
+                    "tell the patient.",
+                    "The plan is cancelled, and so are its %(n)s booked appointments "
+                    "(%(when)s): tell the patient.",
+                    len(cancelled),
+                )
+                % {"n": len(cancelled), "when": when},
+            )
+        else:
+            messages.success(request, _("The plan is cancelled."))
     return redirect("consultations:plan", plan.pk)
 
 

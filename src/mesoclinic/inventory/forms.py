@@ -14,8 +14,9 @@ from mesoclinic.inventory.models import (
     RegulatoryStatus,
     Severity,
 )
+from mesoclinic.web.forms import DateInput
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 def kb_product_choices(language: str) -> list[tuple[str, str]]:

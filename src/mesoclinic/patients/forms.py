@@ -9,15 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import FactKind, Fitzpatrick, Sex
-
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from mesoclinic.web.forms import DATE_INPUT_FORMATS, DateInput
 
 
 class PatientForm(forms.Form):

@@ -44,7 +44,7 @@ RELAX_DAYS = 14
 
 @dataclass(frozen=True)
 class CourseState:
-    """Where a plan's course stands: done sessions and the future appointments it holds."""
+    """Where a plan's course stands: signed sessions and the future appointments it holds."""
 
     sessions_total: int
     sessions_done: int
@@ -55,18 +55,38 @@ class CourseState:
     def remaining(self) -> int:
         return max(0, self.sessions_total - self.sessions_done)
 
+    @property
+    def unbooked(self) -> int:
+        """Sessions neither signed nor held by a future appointment."""
+        return max(0, self.remaining - len(self.future))
+
 
 def course_state(*, plan) -> CourseState:
-    appts = Appointment.objects.filter(plan_id=plan.pk).select_related("clinic")
-    done = [a for a in appts if a.status == AppointmentStatus.DONE]
-    future = tuple(
-        a
-        for a in appts.order_by("starts_at")
-        if a.status
-        in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.ARRIVED)
+    """The course of `plan` as the clinical record has it.
+
+    A session counts as done when its chart is signed, whatever any appointment's
+    status says: a status is set at the desk, a signature only by the practitioner.
+    """
+    from mesoclinic.charting.models import SessionStatus, TreatmentSession
+
+    signed_days = list(
+        TreatmentSession.objects.filter(plan_id=plan.pk, status=SessionStatus.SIGNED).values_list(
+            "session_date", flat=True
+        )
     )
-    last_done = max((a.starts_at.astimezone(a.clinic.zone).date() for a in done), default=None)
-    return CourseState(plan.sessions, len(done), last_done, future)
+    future = tuple(
+        Appointment.objects.filter(
+            plan_id=plan.pk,
+            status__in=(
+                AppointmentStatus.BOOKED,
+                AppointmentStatus.CONFIRMED,
+                AppointmentStatus.ARRIVED,
+            ),
+        )
+        .select_related("clinic")
+        .order_by("starts_at")
+    )
+    return CourseState(plan.sessions, len(signed_days), max(signed_days, default=None), future)
 
 
 def _weekly(rows) -> dict[int, tuple[pl.TimeRange, ...]]:
@@ -288,16 +308,18 @@ def choices_from_plan(proposal: pl.Plan, clinic: Clinic) -> list[SessionChoice]:
     ]
 
 
-def _check_intervals(
+def _interval_problems(
     plan, sessions: list[SessionChoice], last_done: dt.date | None, zone, *, allow_beyond_max: bool
-) -> None:
+) -> dict[int, list[str]]:
+    """Each session's interval problem (session index -> messages)."""
+    problems: dict[int, list[str]] = {}
     previous = last_done
     for choice in sorted(sessions, key=lambda c: c.session_index):
         day = choice.starts_at.astimezone(zone).date()
         if previous is not None:
             gap = (day - previous).days
             if gap < plan.interval_min_days:
-                raise ValidationError(
+                problems.setdefault(choice.session_index, []).append(
                     _(
                         "Session %(n)s would be %(gap)s days after the previous one; "
                         "the plan needs at least %(min)s."
@@ -305,7 +327,7 @@ def _check_intervals(
                     % {"n": choice.session_index, "gap": gap, "min": plan.interval_min_days}
                 )
             if gap > plan.interval_max_days and not allow_beyond_max:
-                raise ValidationError(
+                problems.setdefault(choice.session_index, []).append(
                     _(
                         "Session %(n)s would be %(gap)s days after the previous one; "
                         "the plan allows at most %(max)s."
@@ -313,6 +335,12 @@ def _check_intervals(
                     % {"n": choice.session_index, "gap": gap, "max": plan.interval_max_days}
                 )
         previous = day
+    return problems
+
+
+def session_key(index: int) -> str:
+    """The key of one session's problems in a course booking's ValidationError."""
+    return f"session-{index}"
 
 
 @transaction.atomic
@@ -322,31 +350,54 @@ def course_book(
     plan,
     sessions: list[SessionChoice],
     allow_beyond_max: bool = False,
+    now: dt.datetime | None = None,
     request=None,
 ) -> list[Appointment]:
     """Book the accepted sessions of a course, all or none.
 
     The minimum interval is never crossed; the maximum only when the receptionist
-    explicitly accepts a relaxed proposal (`allow_beyond_max`).
+    explicitly accepts a relaxed proposal (`allow_beyond_max`). Sessions already booked
+    count: a course is never booked twice. Every session is checked, and the
+    ValidationError names each failing session under `session_key(n)`, so the page
+    can show every row's problem beside that row. With `now`, each start must be
+    after it and within the booking horizon.
     """
     scope.require("schedule.book")
     if plan.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown treatment plan."))
-    if plan.status != "active":
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    # Two receptionists booking the same course take turns: the second sees the first's.
+    plan_status = (
+        TreatmentPlan.objects.select_for_update()
+        .filter(pk=plan.pk)
+        .values_list("status", flat=True)
+    )
+    if plan_status.first() != "active":
         raise ValidationError(
             _("Only an active plan (screened, with a signed consent) can be booked.")
         )
     state = course_state(plan=plan)
-    if len(sessions) > state.remaining:
+    if len(sessions) > state.unbooked:
+        if state.future:
+            raise ValidationError(
+                _(
+                    "%(booked)s sessions of this course are booked already and %(free)s "
+                    "are left to book; re-plan the course to change the booked ones."
+                )
+                % {"booked": len(state.future), "free": state.unbooked}
+            )
         raise ValidationError(_("The plan has only %(n)s sessions left.") % {"n": state.remaining})
     clinic = Clinic.objects.get(pk=plan.clinic_id)
-    _check_intervals(
+    problems = _interval_problems(
         plan, sessions, state.last_done, clinic.zone, allow_beyond_max=allow_beyond_max
     )
     booked = []
     technique = plan.technique_ids[0] if plan.technique_ids else ""
     minutes = _session_minutes(plan)
     for choice in sorted(sessions, key=lambda c: c.session_index):
+        if choice.session_index in problems:
+            continue
         try:
             booked.append(
                 appointment_book(
@@ -366,14 +417,18 @@ def course_book(
                     else None,
                     plan_id=plan.pk,
                     session_number=choice.session_index,
+                    now=now,
                     request=request,
                 )
             )
         except ValidationError as exc:
-            raise ValidationError(
+            problems.setdefault(choice.session_index, []).append(
                 _("Session %(n)s: %(problem)s")
                 % {"n": choice.session_index, "problem": " ".join(exc.messages)}
-            ) from exc
+            )
+    if problems:
+        # Nothing is kept: the transaction rolls back the sessions that did fit.
+        raise ValidationError({session_key(n): msgs for n, msgs in sorted(problems.items())})
     audit_record(
         action=AuditAction.CREATE,
         request=request,
@@ -410,21 +465,48 @@ def course_replan_apply(
     scope: Scope,
     plan,
     sessions: list[SessionChoice],
+    expected_versions: dict[int, int] | None = None,
     allow_beyond_max: bool = False,
+    now: dt.datetime | None = None,
     request=None,
 ) -> list[Appointment]:
-    """Replace the course's future appointments by the accepted re-plan, all or none."""
+    """Replace the course's future appointments by the accepted re-plan, all or none.
+
+    `expected_versions` (appointment id -> version) are the future appointments the
+    re-plan was made from, as the page showed them. An appointment changed since (moved,
+    confirmed, cancelled, or a new one booked) stops the whole re-plan: it is never
+    left standing beside its replacement.
+    """
     scope.require("schedule.book")
     state = course_state(plan=plan)
     for appointment in state.future:
         if appointment.status == AppointmentStatus.ARRIVED:
             raise ValidationError(_("A session of this course is in progress; finish it first."))
+    changed = _changed_since(state.future, expected_versions)
+    if changed is not None:
+        raise ValidationError(
+            _(
+                "Someone else changed session %(n)s of this course a moment ago. "
+                "Reload the page and re-plan again."
+            )
+            % {"n": changed}
+        )
     for appointment in state.future:
-        Appointment.objects.filter(pk=appointment.pk, version=appointment.version).update(
+        cancelled = Appointment.objects.filter(
+            pk=appointment.pk, version=appointment.version, status=appointment.status
+        ).update(
             status=AppointmentStatus.CANCELLED,
             status_reason=_("Re-planned"),
             version=appointment.version + 1,
         )
+        if cancelled == 0:
+            raise ValidationError(
+                _(
+                    "Someone else changed session %(n)s of this course a moment ago. "
+                    "Reload the page and re-plan again."
+                )
+                % {"n": appointment.session_number or "?"}
+            )
         audit_record(
             action=AuditAction.UPDATE,
             request=request,
@@ -437,8 +519,24 @@ def course_replan_apply(
         plan=plan,
         sessions=sessions,
         allow_beyond_max=allow_beyond_max,
+        now=now,
         request=request,
     )
+
+
+def _changed_since(future, expected_versions: dict[int, int] | None) -> int | str | None:
+    """The session number of the first future appointment not as the page showed it."""
+    if expected_versions is None:
+        return None
+    current = {a.pk: a for a in future}
+    for pk, appointment in current.items():
+        if expected_versions.get(pk) != appointment.version:
+            return appointment.session_number or "?"
+    gone = set(expected_versions) - set(current)
+    if gone:
+        vanished = Appointment.objects.filter(pk__in=gone).order_by("starts_at").first()
+        return (vanished.session_number if vanished else None) or "?"
+    return None
 
 
 def message_text(msg) -> str:
@@ -446,53 +544,17 @@ def message_text(msg) -> str:
     return msg.ru if (get_language() or "en").startswith("ru") else msg.en
 
 
-@dataclass(frozen=True)
-class ClinicPlanResult:
-    """The CP-SAT proposal for a clinic's unbooked courses, with first-fit beside it."""
-
-    plans: dict[int, object]
-    cpsat: pl.Plan
-    first_fit: pl.Plan
-    bound: int
-    total_sessions: int
-
-
-def unbooked_plans(*, scope: Scope, clinic: Clinic):
-    """Active plans of the clinic with sessions left and no future appointment booked."""
+def patient_courses_to_book(*, scope: Scope, patient) -> list[tuple[object, CourseState]]:
+    """The patient's active plans with sessions neither signed nor booked, and their state."""
     from mesoclinic.consultations.models import TreatmentPlan
 
-    plans = []
+    if not scope.can("schedule.book"):
+        return []
+    out = []
     for plan in TreatmentPlan.objects.filter(
-        organisation_id=scope.organisation_id, clinic=clinic, status="active"
-    ).select_related("patient"):
+        organisation_id=scope.organisation_id, patient=patient, status="active"
+    ).order_by("pk"):
         state = course_state(plan=plan)
-        if state.remaining and not state.future:
-            plans.append(plan)
-    return plans
-
-
-def clinic_plan(
-    *, scope: Scope, clinic: Clinic, today: dt.date, weeks: int = 16, time_limit_s: float = 30.0
-) -> ClinicPlanResult:
-    """Plan every unbooked course of the clinic over `weeks` with CP-SAT (and first-fit).
-
-    Nothing is booked: the result is a proposal; each course is booked through
-    `course_book` when the receptionist accepts it.
-    """
-    scope.require("schedule.book")
-    if clinic.organisation_id != scope.organisation_id:
-        raise ValidationError(_("Unknown clinic."))
-    plans = unbooked_plans(scope=scope, clinic=clinic)
-    problem = clinic_problem(
-        clinic=clinic,
-        plans=plans,
-        start=today,
-        end=today + dt.timedelta(weeks=weeks) - dt.timedelta(days=1),
-    )
-    return ClinicPlanResult(
-        plans={p.pk: p for p in plans},
-        cpsat=pl.plan_cpsat(problem, time_limit_s=time_limit_s, seed=0),
-        first_fit=pl.plan_first_fit(problem),
-        bound=pl.upper_bound(problem),
-        total_sessions=sum(c.sessions_remaining for c in problem.courses),
-    )
+        if state.unbooked:
+            out.append((plan, state))
+    return out

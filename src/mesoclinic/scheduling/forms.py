@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.web.forms import DATE_INPUT_FORMATS, DateInput, TimeInput
 
 
 def technique_choices(language: str) -> list[tuple[str, str]]:
@@ -19,10 +20,8 @@ class BookingForm(forms.Form):
     # The patient is not a field: the page sends it once, from the chosen patient or the
     # picker, and the view reads it (a hidden field here would send a second, empty one).
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(
-        label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time", "step": 300})
-    )
+    day = forms.DateField(label=_("Date"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS)
+    time = forms.TimeField(label=_("Start time"), widget=TimeInput(attrs={"step": 300}))
     duration = forms.IntegerField(
         label=_("Duration (minutes)"), min_value=5, max_value=480, initial=30
     )
@@ -36,10 +35,8 @@ class BookingForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    day = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(
-        label=_("New start time"), widget=forms.TimeInput(attrs={"type": "time", "step": 300})
-    )
+    day = forms.DateField(label=_("New date"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS)
+    time = forms.TimeField(label=_("New start time"), widget=TimeInput(attrs={"step": 300}))
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
     version = forms.IntegerField(widget=forms.HiddenInput)
 

@@ -9,7 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mesoclinic.accounts.models import User
-from mesoclinic.scheduling.courses import clinic_plan, message_text, unbooked_plans
+from mesoclinic.scheduling.clinic_plans import clinic_plan, unbooked_plans
+from mesoclinic.scheduling.courses import message_text
 from mesoclinic.scheduling.models import Room
 
 

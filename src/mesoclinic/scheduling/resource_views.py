@@ -34,7 +34,7 @@ from mesoclinic.scheduling.services import (
     room_create,
     working_hours_set,
 )
-from mesoclinic.web.forms import form_add_validation_error
+from mesoclinic.web.forms import DateInput, form_add_validation_error
 
 
 def _lang() -> str:
@@ -77,12 +77,8 @@ class CredentialForm(forms.Form):
 
 class AbsenceForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Practitioner"))
-    first_day = forms.DateField(
-        label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    last_day = forms.DateField(
-        label=gettext_lazy("Last day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    first_day = forms.DateField(label=gettext_lazy("First day"), widget=DateInput())
+    last_day = forms.DateField(label=gettext_lazy("Last day"), widget=DateInput())
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=200)
 
     def __init__(self, *args, practitioners, **kwargs):
@@ -91,9 +87,7 @@ class AbsenceForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    day = forms.DateField(
-        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    day = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
 
 

@@ -17,6 +17,7 @@ from mesoclinic.accounts.models import Clinic, OpeningHours
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.patients.selectors import patient_get, patient_list
+from mesoclinic.scheduling.courses import patient_courses_to_book
 from mesoclinic.scheduling.forms import BookingForm, RescheduleForm, StatusForm, combine
 from mesoclinic.scheduling.ics import calendar_feed_ics
 from mesoclinic.scheduling.models import AppointmentStatus, CalendarFeed
@@ -29,8 +30,8 @@ from mesoclinic.scheduling.selectors import (
     patient_appointments,
 )
 from mesoclinic.scheduling.services import (
-    TRANSITIONS,
     appointment_book,
+    appointment_next_statuses,
     appointment_reschedule,
     appointment_status_set,
     calendar_feed_issue,
@@ -68,6 +69,12 @@ def _day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.time, dt.time]:
     if not hours:
         return dt.time(9), dt.time(18)
     return min(h[0] for h in hours), max(h[1] for h in hours)
+
+
+def _zone_differs(request, clinic: Clinic) -> bool:
+    """Whether `clinic` keeps another time than the viewer's current clinic."""
+    viewer = getattr(request, "clinic", None)
+    return viewer is None or viewer.time_zone != clinic.time_zone
 
 
 def _minutes(t: dt.time) -> int:
@@ -146,6 +153,7 @@ def calendar_view(request):
     context = {
         "clinic": clinic,
         "day": day,
+        "week_first": days[0],
         "mode": mode,
         "by": by,
         "columns": columns,
@@ -189,16 +197,18 @@ def book_view(request):
     scope.require("schedule.book")
     practitioners = clinic_practitioners(scope=scope, clinic=clinic)
     patient = None
+    patient_errors: list[str] = []
     patient_id = request.POST.get("patient") or request.GET.get("patient")
     if patient_id and str(patient_id).isdigit():
         patient = patient_get(scope=scope, patient_id=int(patient_id))
     if request.method == "POST":
         form = BookingForm(request.POST, practitioners=practitioners, language=_lang())
-        if form.is_valid():
+        valid = form.is_valid()
+        if patient is None:
+            patient_errors.append(_("Choose the patient."))
+        if valid and patient is not None:
             data = form.cleaned_data
             try:
-                if patient is None:
-                    raise ValidationError({"patient": _("Choose the patient.")})
                 appointment = appointment_book(
                     scope=scope,
                     patient=patient,
@@ -207,9 +217,13 @@ def book_view(request):
                     duration_min=data["duration"],
                     technique_id=data["technique_id"],
                     notes=data["notes"],
+                    now=timezone.now(),
                     request=request,
                 )
             except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for error in exc.error_dict.pop("patient", []):
+                        patient_errors.extend(error.messages)
                 form_add_validation_error(form, exc)
             else:
                 messages.success(request, _("Appointment booked."))
@@ -225,7 +239,11 @@ def book_view(request):
             "practitioner": request.GET.get("practitioner"),
         }
         form = BookingForm(initial=initial, practitioners=practitioners, language=_lang())
-    return render(request, "scheduling/book.html", {"form": form, "patient": patient})
+    return render(
+        request,
+        "scheduling/book.html",
+        {"form": form, "patient": patient, "patient_errors": patient_errors},
+    )
 
 
 @login_required
@@ -236,7 +254,10 @@ def appointment_view(request, appointment_id: int):
     timezone.activate(appointment.clinic.zone)
     audit_record(action=AuditAction.READ, request=request, obj=appointment)
     practitioners = clinic_practitioners(scope=scope, clinic=appointment.clinic)
-    local = timezone.localtime(appointment.starts_at)
+    # Shown and read in the appointment's own clinic's zone, whichever clinic the viewer
+    # is working in: submitting the form unchanged must not move the appointment.
+    zone = appointment.clinic.zone
+    local = appointment.starts_at.astimezone(zone)
     reschedule = RescheduleForm(
         initial={
             "day": local.date(),
@@ -257,9 +278,10 @@ def appointment_view(request, appointment_id: int):
                     appointment_reschedule(
                         scope=scope,
                         appointment=appointment,
-                        starts_at=combine(d["day"], d["time"], appointment.clinic.zone),
+                        starts_at=combine(d["day"], d["time"], zone),
                         practitioner=d["practitioner"],
                         expected_version=d["version"],
+                        now=timezone.now(),
                         request=request,
                     )
                     messages.success(request, _("Appointment moved."))
@@ -281,7 +303,7 @@ def appointment_view(request, appointment_id: int):
         except ValidationError as exc:
             form_add_validation_error(reschedule if action == "reschedule" else status_form, exc)
     next_statuses = [
-        (s, AppointmentStatus(s).label) for s in sorted(TRANSITIONS.get(appointment.status, ()))
+        (s, AppointmentStatus(s).label) for s in appointment_next_statuses(appointment)
     ]
     return render(
         request,
@@ -292,10 +314,10 @@ def appointment_view(request, appointment_id: int):
             "status_form": status_form,
             "next_statuses": next_statuses,
             "can_book": scope.can("schedule.book"),
+            "zone_name": appointment.clinic.time_zone,
+            "other_zone": _zone_differs(request, appointment.clinic),
             # A postponed session is not re-booked before the next day.
-            "replan_earliest": max(
-                timezone.localdate(), timezone.localtime(appointment.starts_at).date()
-            )
+            "replan_earliest": max(timezone.now().astimezone(zone).date(), local.date())
             + dt.timedelta(days=1),
         },
     )
@@ -314,6 +336,7 @@ def patient_schedule_view(request, patient_id: int):
         {
             "patient": patient,
             "appointments": patient_appointments(scope=scope, patient_id=patient.pk),
+            "courses": patient_courses_to_book(scope=scope, patient=patient),
             "feed": feed,
         },
     )

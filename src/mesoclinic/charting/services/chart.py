@@ -32,6 +32,7 @@ from mesoclinic.charting.services.common import (
     practitioner_credentials,
 )
 from mesoclinic.consultations.engine import kb as knowledge
+from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
 from mesoclinic.core.screening import (
     ScreeningRequest,
     ScreeningResult,
@@ -316,6 +317,19 @@ def _require_chartable(session: TreatmentSession, today: dt.date) -> None:
         )
     if session.status == SessionStatus.POSTPONED:
         raise ValidationError(_("This session was postponed."))
+    # The plan is read afresh: it may have been cancelled (consent withdrawn) after
+    # the patient checked in, and then nothing more may be given or used.
+    if session.plan_id is not None:
+        plan_status = TreatmentPlan.objects.filter(pk=session.plan_id).values_list(
+            "status", flat=True
+        )
+        if plan_status.first() == PlanStatus.CANCELLED:
+            raise ValidationError(
+                _(
+                    "The treatment plan of this session was cancelled: the session "
+                    "cannot be charted or signed."
+                )
+            )
     if clinic_today(session.clinic, session.screened_at) != today:
         raise ValidationError(_("Screen the patient at check-in today before charting."))
     if session.screening_stops:

@@ -13,8 +13,10 @@ from mesoclinic.scheduling.services.appointments import (  # noqa: F401
     _serialise_bookings,
     _validated_slot,
     appointment_book,
+    appointment_next_statuses,
     appointment_reschedule,
     appointment_status_set,
+    plan_appointments_cancel,
 )
 from mesoclinic.scheduling.services.feeds import (  # noqa: F401
     calendar_feed_issue,
@@ -41,5 +43,6 @@ from mesoclinic.scheduling.services.slots import (  # noqa: F401
     _fmt_range,
     _lang,
     _local,
+    booking_window_check,
     slot_check,
 )

@@ -30,6 +30,7 @@ from mesoclinic.scheduling.services.slots import (
     TRANSITIONS,
     Slot,
     _fmt_range,
+    booking_window_check,
     slot_check,
 )
 
@@ -134,13 +135,21 @@ def appointment_book(
     plan_id: int | None = None,
     session_number: int | None = None,
     notes: str = "",
+    now: dt.datetime | None = None,
     request=None,
 ) -> Appointment:
-    """Book one appointment in the scope's clinic; the first free room/device if none given."""
+    """Book one appointment in the scope's clinic; the first free room/device if none given.
+
+    `now` is the moment of booking: when given (every page and API call gives it), the
+    start must be after it and within the booking horizon. Imports and the demo's
+    history, which record appointments that already happened, leave it out.
+    """
     scope.require("schedule.book")
     if patient.organisation_id != scope.organisation_id:
         raise ValidationError({"patient": _("Unknown patient.")})
     clinic = Clinic.objects.get(pk=scope.clinic_id, organisation_id=scope.organisation_id)
+    if now is not None:
+        booking_window_check(clinic=clinic, starts_at=starts_at, now=now)
     _serialise_bookings(scope.organisation_id)
     slot = _validated_slot(
         scope=scope,
@@ -185,15 +194,21 @@ def appointment_reschedule(
     expected_version: int,
     practitioner: User | None = None,
     duration_min: int | None = None,
+    now: dt.datetime | None = None,
     request=None,
 ) -> Appointment:
-    """Move an appointment; refused if someone else changed it since `expected_version`."""
+    """Move an appointment; refused if someone else changed it since `expected_version`.
+
+    With `now`, the new start must be after it and within the booking horizon.
+    """
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
     scope = scope.in_clinic(appointment.clinic_id)
     scope.require("schedule.book")
     if not appointment.is_active or appointment.status in ("arrived", "done"):
         raise ValidationError(_("Only booked or confirmed appointments can be moved."))
+    if now is not None:
+        booking_window_check(clinic=appointment.clinic, starts_at=starts_at, now=now)
     _serialise_bookings(scope.organisation_id)
     practitioner = practitioner or appointment.practitioner
     duration = duration_min or int(
@@ -270,6 +285,36 @@ def appointment_reschedule(
     return appointment
 
 
+def _require_session_allows(appointment: Appointment, status: str) -> None:
+    from mesoclinic.charting.models import SessionStatus, TreatmentSession
+
+    session_status = (
+        TreatmentSession.objects.filter(appointment_id=appointment.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    is_treatment = bool(appointment.plan_id or appointment.technique_id)
+    if status == AppointmentStatus.DONE and is_treatment and session_status != "signed":
+        raise ValidationError(
+            _(
+                "A treatment appointment is done when the practitioner signs its session; "
+                "it cannot be marked done here."
+            )
+        )
+    if (
+        status
+        in (AppointmentStatus.CANCELLED, AppointmentStatus.POSTPONED, AppointmentStatus.NO_SHOW)
+        and session_status is not None
+        and session_status != SessionStatus.POSTPONED
+    ):
+        raise ValidationError(
+            _(
+                "The patient has been checked in for this appointment: postpone the "
+                "session from its page, or chart and sign it."
+            )
+        )
+
+
 @transaction.atomic
 def appointment_status_set(
     *,
@@ -280,7 +325,13 @@ def appointment_status_set(
     reason: str = "",
     request=None,
 ) -> Appointment:
-    """Change an appointment's status along the allowed transitions."""
+    """Change an appointment's status along the allowed transitions.
+
+    Once a treatment session exists for the appointment, the clinical record decides:
+    the appointment is done only when its session is signed (signing sets it), and it
+    cannot be cancelled, postponed or marked a no-show while its session is open or
+    signed (postponing the session at check-in postpones the appointment).
+    """
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
     scope = scope.in_clinic(appointment.clinic_id)
@@ -290,6 +341,7 @@ def appointment_status_set(
             _("An appointment that is %(current)s cannot become %(new)s.")
             % {"current": appointment.get_status_display(), "new": AppointmentStatus(status).label}
         )
+    _require_session_allows(appointment, status)
     if status in ("cancelled", "postponed") and not reason.strip():
         raise ValidationError(
             {
@@ -316,3 +368,49 @@ def appointment_status_set(
         detail={"status": status, "reason": reason.strip()},
     )
     return appointment
+
+
+def appointment_next_statuses(appointment: Appointment) -> list[str]:
+    """The statuses the desk may set next: the allowed transitions the session permits."""
+    allowed = []
+    for status in sorted(TRANSITIONS.get(appointment.status, ())):
+        try:
+            _require_session_allows(appointment, status)
+        except ValidationError:
+            continue
+        allowed.append(status)
+    return allowed
+
+
+@transaction.atomic
+def plan_appointments_cancel(*, scope: Scope, plan, reason: str, request=None) -> list[Appointment]:
+    """Cancel the booked and confirmed appointments of a cancelled plan's course.
+
+    Called when the plan is cancelled (the same transaction): no reminder goes out for
+    treatment that will not happen. A patient already checked in keeps the appointment;
+    the session cannot be charted or signed once the plan is cancelled.
+    """
+    if plan.organisation_id != scope.organisation_id:
+        raise ValidationError(_("Unknown treatment plan."))
+    cancelled = []
+    for appointment in (
+        Appointment.objects.select_for_update()
+        .filter(
+            plan_id=plan.pk,
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+        )
+        .select_related("clinic")
+    ):
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.status_reason = reason[:300]
+        appointment.version += 1
+        appointment.save(update_fields=["status", "status_reason", "version", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            scope=scope,
+            obj=appointment,
+            detail={"status": "cancelled", "reason": "plan cancelled"},
+        )
+        cancelled.append(appointment)
+    return cancelled

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -20,10 +22,6 @@ from mesoclinic.scheduling.models import (
     Room,
     WorkingHours,
 )
-
-# Which status may follow which. Done, no-show, cancelled and postponed are final for
-# that appointment: a postponed session is booked again as a new appointment.
-
 
 # Which status may follow which. Done, no-show, cancelled and postponed are final for
 # that appointment: a postponed session is booked again as a new appointment.
@@ -70,6 +68,31 @@ def _covered(ranges: list[tuple[dt.time, dt.time]], start: dt.time, end: dt.time
     return any(a <= start and end <= b for a, b in ranges)
 
 
+def booking_window_check(*, clinic: Clinic, starts_at: dt.datetime, now: dt.datetime) -> None:
+    """Refuse a start in the past or beyond the booking horizon (`BOOKING_HORIZON_DAYS`).
+
+    The horizon counts days from today in the clinic's zone, so "a year ahead" means the
+    same calendar day everywhere in the clinic.
+    """
+    start = _local(clinic, starts_at)
+    shown = f"{formats.date_format(start.date(), 'SHORT_DATE_FORMAT')} {start:%H:%M}"
+    if starts_at < now:
+        raise ValidationError(
+            {"day": _("%(when)s is in the past: choose a later date or time.") % {"when": shown}}
+        )
+    last_day = _local(clinic, now).date() + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    if start.date() > last_day:
+        raise ValidationError(
+            {
+                "day": _("Appointments can be booked up to %(days)s days ahead (until %(last)s).")
+                % {
+                    "days": settings.BOOKING_HORIZON_DAYS,
+                    "last": formats.date_format(last_day, "SHORT_DATE_FORMAT"),
+                }
+            }
+        )
+
+
 def slot_check(
     *,
     scope: Scope,
@@ -89,7 +112,15 @@ def slot_check(
         return [("duration", _("An appointment must end after it starts."))]
     start, end = _local(clinic, starts_at), _local(clinic, ends_at)
     if start.date() != end.date():
-        return [("starts_at", _("An appointment must start and end on the same day."))]
+        # Opening hours are ranges within a day, so running past midnight is always
+        # outside them: say so, as for any other late start.
+        return [
+            (
+                "starts_at",
+                _("%(when)s is outside the clinic's opening hours.")
+                % {"when": _fmt_range(clinic, starts_at, ends_at)},
+            )
+        ]
     day, weekday = start.date(), start.weekday()
     hours = list(
         OpeningHours.objects.filter(clinic=clinic, weekday=weekday).values_list("opens", "closes")
