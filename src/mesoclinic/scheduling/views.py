@@ -288,6 +288,7 @@ def appointment_view(request, appointment_id: int):
             "status_form": status_form,
             "next_statuses": next_statuses,
             "can_book": scope.can("schedule.book"),
+            "can_plan": scope.can("plans.create"),
             # A postponed session is not re-booked before the next day.
             "replan_earliest": max(
                 timezone.localdate(), timezone.localtime(appointment.starts_at).date()
