@@ -70,9 +70,7 @@ def test_the_practitioner_list_is_capped(world, patient_of, clinic_setup):
     assert len(visits.rows) == LIST_CAP and visits.more
 
 
-def test_charted_sessions_wait_for_signature_and_open_side_effects_need_addenda(
-    world, active_plan
-):
+def test_charted_sessions_wait_for_signature_and_open_side_effects_need_addenda(world, active_plan):
     day = make_day(world, active_plan)
     session = charted(day)
     scope = world.scope("practitioner")

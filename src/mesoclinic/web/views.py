@@ -24,7 +24,8 @@ def home(request):
     roles = scope.roles if scope is not None else frozenset()
     if Role.PRACTITIONER in roles:
         context["practitioner"] = practitioner_home(scope=scope, now=now, language=language)
-        patients = sorted({r.appointment.patient_id for r in context["practitioner"]["visits"].rows})
+        visits = context["practitioner"]["visits"].rows
+        patients = sorted({r.appointment.patient_id for r in visits})
         if patients:
             audit_record(
                 action=AuditAction.READ,
