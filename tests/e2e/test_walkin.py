@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from mesoclinic.consultations.engine import kb as knowledge
+from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.scheduling.models import Appointment
 from tests.charting.factories import make_product, receive
 from tests.conftest import PASSWORD
@@ -91,7 +92,11 @@ def test_a_walk_in_is_planned_consented_checked_in_charted_and_signed(
     expect(page.get_by_test_id("checkin-submit")).to_be_disabled()
     page.get_by_test_id("walkin-plan").click()
 
+    # Submitted with nothing chosen: refused with the reasons, and nothing is written.
+    page.get_by_test_id("walkin-plan-submit").click()
     form = page.get_by_test_id("walkin-plan-form")
+    expect(form.locator(".field-errors").first).to_be_visible()
+    assert not TreatmentPlan.objects.filter(patient=walk_in.patient).exists()
     form.locator('label[data-zone="zone.cheeks"] ellipse').first.click()
     form.get_by_label(kb.technique["technique.nappage"].name.get(language), exact=True).check()
     form.get_by_label(words["product"], exact=True).select_option(
