@@ -25,6 +25,14 @@ WORDS = {
         "anticoagulants": "Антикоагулянты",
     },
 }
+HEADINGS = {
+    ("practitioner", "en"): "My sessions today",
+    ("practitioner", "ru"): "Мои сеансы сегодня",
+    ("receptionist", "en"): "Arrivals today",
+    ("receptionist", "ru"): "Приходы сегодня",
+    ("owner", "en"): "Today across the clinics",
+    ("owner", "ru"): "Сегодня во всех клиниках",
+}
 CODES = re.compile(r"\b(allergen|medclass|condition|ci|patient)\.[a-z]")
 
 
@@ -73,6 +81,9 @@ def _as(page, live_server, user, language):
         page.get_by_test_id("lang-switch").click()
         expect(page.locator("html")).to_have_attribute("lang", "ru")
     page.goto(f"{live_server.url}/")
+    role = user.username.rstrip("0123456789")
+    if (role, language) in HEADINGS:
+        expect(page.locator("main h2").first).to_have_text(HEADINGS[role, language])
 
 
 def _no_codes(page):

@@ -128,3 +128,15 @@ def test_only_practitioners_plan_walk_ins(world, walk_in, role):
     with pytest.raises(PermissionDenied):
         _plan(world, walk_in, scope=world.scope(role))
     assert not TreatmentPlan.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "offered"), [("practitioner", True), ("receptionist", False)])
+def test_the_appointment_page_offers_the_single_session_to_practitioners(
+    client, world, walk_in, role, offered
+):
+    client.force_login(world.users[role])
+    page = client.get(f"/schedule/appointments/{walk_in.pk}/").content.decode()
+    assert ('data-testid="walkin-plan"' in page) is offered
+    _plan(world, walk_in)
+    page = client.get(f"/schedule/appointments/{walk_in.pk}/").content.decode()
+    assert 'data-testid="walkin-plan"' not in page
