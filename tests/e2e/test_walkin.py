@@ -69,12 +69,25 @@ def _switch_to(page, language: str) -> None:
         expect(page.locator("html")).to_have_attribute("lang", "ru")
 
 
-@pytest.mark.parametrize("language", ["en", "ru"])
+def _fits(page, tablet: bool) -> None:
+    """On the tablet, the page does not scroll sideways."""
+    if tablet:
+        scroll, client = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client, f"{page.url} scrolls sideways: {scroll} > {client}"
+
+
+@pytest.mark.parametrize(
+    ("language", "tablet"), [("en", False), ("ru", False), ("ru", True)], ids=["en", "ru", "ru-768"]
+)
 def test_a_walk_in_is_planned_consented_checked_in_charted_and_signed(
-    page, live_server, world, walk_in, language
+    page, live_server, world, walk_in, language, tablet
 ):
     words = WORDS[language]
     kb = knowledge()
+    if tablet:
+        page.set_viewport_size({"width": 768, "height": 1024})
     # The receptionist marks the patient as arrived.
     login(page, live_server, world.users["receptionist"].username, PASSWORD)
     _switch_to(page, language)
@@ -96,6 +109,7 @@ def test_a_walk_in_is_planned_consented_checked_in_charted_and_signed(
     page.get_by_test_id("walkin-plan-submit").click()
     form = page.get_by_test_id("walkin-plan-form")
     expect(form.locator(".field-errors").first).to_be_visible()
+    _fits(page, tablet)
     assert not TreatmentPlan.objects.filter(patient=walk_in.patient).exists()
     form.locator('label[data-zone="zone.cheeks"] ellipse').first.click()
     form.get_by_label(kb.technique["technique.nappage"].name.get(language), exact=True).check()
@@ -108,12 +122,14 @@ def test_a_walk_in_is_planned_consented_checked_in_charted_and_signed(
     # The consent is signed on the spot; the plan starts with it.
     expect(page.get_by_test_id("screening")).not_to_have_attribute("data-level", "block")
     expect(page.get_by_test_id("consent-text")).to_be_visible()
+    _fits(page, tablet)
     _sign_on_canvas(page)
     page.get_by_test_id("consent-submit").click()
 
     # Check-in: every question answered, screened for today.
     expect(page.get_by_test_id("checkin-form")).to_be_visible()
     expect(page.get_by_test_id("checkin-submit")).to_be_enabled()
+    _fits(page, tablet)
     for question in page.locator("[data-question]").all():
         question.get_by_label(words["no"], exact=True).check()
     page.get_by_test_id("checkin-submit").click()
@@ -123,12 +139,14 @@ def test_a_walk_in_is_planned_consented_checked_in_charted_and_signed(
     page.locator('[data-map="face"] [data-zone="zone.cheeks"] ellipse').first.click()
     rows = page.get_by_test_id("chart-row")
     expect(rows).to_have_count(1)
+    _fits(page, tablet)
     rows.first.get_by_label(words["depth"]).fill("1")
     rows.first.get_by_label(words["volume"]).fill("2")
     page.get_by_test_id("chart-save").click()
     expect(page.get_by_test_id("entry")).to_have_count(1)
     page.get_by_test_id("sign").click()
     expect(page.get_by_test_id("signed")).to_be_visible()
+    _fits(page, tablet)
     expect(page).to_have_url(re.compile(r"/sessions/\d+/$"))
 
     walk_in.refresh_from_db()
