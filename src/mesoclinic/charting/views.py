@@ -167,6 +167,7 @@ def checkin_view(request, appointment_id: int):
             "form": form,
             "language": language,
             "flags": patient_flags(scope=scope, patient=appointment.patient),
+            "can_plan": scope.can("plans.create"),
         },
     )
 

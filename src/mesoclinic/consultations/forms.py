@@ -106,3 +106,33 @@ class PlanForm(forms.Form):
 class ConsentForm(forms.Form):
     signer_name = forms.CharField(label=_("Name of the person signing"), max_length=300)
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class WalkinPlanForm(PlanForm):
+    """A one-session plan for a walk-in: zones, techniques and cocktail; no course fields."""
+
+    COURSE_FIELDS = (
+        "sessions",
+        "interval_min_days",
+        "interval_max_days",
+        "preferred_interval_days",
+        "target_start",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.COURSE_FIELDS:
+            del self.fields[name]
+
+    def plan_kwargs(self) -> dict:
+        data = self.cleaned_data
+        products = [
+            (data[f"product_{i}"], data[f"dose_{i}"])
+            for i in range(1, PRODUCT_ROWS + 1)
+            if data.get(f"product_{i}")
+        ]
+        return {
+            "zones": data["zones"],
+            "technique_ids": data["technique_ids"],
+            "products": products,
+        }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.consultations import views
+from mesoclinic.consultations import views, walkin_views
 
 app_name = "consultations"
 urlpatterns = [
@@ -14,6 +14,12 @@ urlpatterns = [
     path("plans/<int:plan_id>/activate/", views.plan_activate_view, name="plan_activate"),
     path("plans/<int:plan_id>/cancel/", views.plan_cancel_view, name="plan_cancel"),
     path("plans/<int:plan_id>/consent/", views.consent_sign_view, name="consent_sign"),
+    path("walk-in/<int:appointment_id>/", walkin_views.walkin_plan_view, name="walkin_plan"),
+    path(
+        "walk-in/<int:appointment_id>/consent/",
+        walkin_views.walkin_consent_view,
+        name="walkin_consent",
+    ),
     path("consents/<int:consent_id>/", views.consent_detail_view, name="consent"),
     path("consents/<int:consent_id>/pdf/", views.consent_pdf_view, name="consent_pdf"),
 ]

@@ -232,3 +232,20 @@ def screening_facts(*, scope: Scope, patient: Patient):
         if f.on_date is not None
     )
     return patient_facts, procedures, [f for f in facts if f.needs_coding]
+
+
+def patient_alerts(*, scope: Scope, patient: Patient, today):
+    """The alert banner of a patient (allergies, pregnancy, anticoagulants, absolute
+    contraindications), from the current history; empty for staff without clinical access."""
+    from mesoclinic.core.alerts import patient_alerts as alerts_for
+    from mesoclinic.core.knowledge import load_knowledge
+
+    if not scope.can("patients.view_clinical"):
+        return []
+    facts, _procedures, uncoded = screening_facts(scope=scope, patient=patient)
+    return alerts_for(
+        kb=load_knowledge(),
+        facts=facts,
+        today=today,
+        uncoded_allergies=[f.label for f in uncoded if f.kind == "allergy" and f.present],
+    )

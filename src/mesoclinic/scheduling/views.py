@@ -316,6 +316,7 @@ def appointment_view(request, appointment_id: int):
             "can_book": scope.can("schedule.book"),
             "zone_name": appointment.clinic.time_zone,
             "other_zone": _zone_differs(request, appointment.clinic),
+            "can_plan": scope.can("plans.create"),
             # A postponed session is not re-booked before the next day.
             "replan_earliest": max(timezone.now().astimezone(zone).date(), local.date())
             + dt.timedelta(days=1),

@@ -5,11 +5,38 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
+
+from mesoclinic.accounts.models import Role
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.web.selectors import owner_home, practitioner_home, receptionist_home
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"now": timezone.localtime()})
+    """The role's home page: each role the user holds adds its own panels."""
+    now = timezone.now()
+    context = {"now": timezone.localtime(now)}
+    scope = getattr(request, "scope", None)
+    clinic = getattr(request, "clinic", None)
+    language = "ru" if (get_language() or "en").startswith("ru") else "en"
+    roles = scope.roles if scope is not None else frozenset()
+    if Role.PRACTITIONER in roles:
+        context["practitioner"] = practitioner_home(scope=scope, now=now, language=language)
+        visits = context["practitioner"]["visits"].rows
+        patients = sorted({r.appointment.patient_id for r in visits})
+        if patients:
+            audit_record(
+                action=AuditAction.READ,
+                request=request,
+                detail={"view": "home", "patients": patients},
+            )
+    if clinic is not None and ({Role.RECEPTIONIST, Role.NURSE} & roles):
+        context["reception"] = receptionist_home(scope=scope, clinic=clinic, now=now)
+    if Role.OWNER in roles:
+        context["owner"] = owner_home(scope=scope, clinic=clinic, now=now, language=language)
+    return render(request, "web/home.html", context)
 
 
 def healthz(request):

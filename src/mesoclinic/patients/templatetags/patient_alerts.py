@@ -1,0 +1,23 @@
+"""The patient alert banner, shown on every patient page and at check-in."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from mesoclinic.patients.selectors import patient_alerts
+
+register = template.Library()
+
+
+@register.inclusion_tag("patients/_alert_banner.html", takes_context=True)
+def alert_banner(context, patient) -> dict:
+    """Alerts of `patient` for the signed-in user, in the reader's language."""
+    request = context.get("request")
+    scope = getattr(request, "scope", None)
+    if scope is None or not patient:
+        return {"alerts": []}
+    language = "ru" if (get_language() or "en").startswith("ru") else "en"
+    alerts = patient_alerts(scope=scope, patient=patient, today=timezone.localdate())
+    return {"alerts": [{"kind": a.kind, "text": a.text(language)} for a in alerts]}
