@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import translation
 from django.utils.formats import date_format
 
-from mesoclinic.accounts.models import OpeningHours
+from mesoclinic.accounts.models import OpeningHours, User
 from mesoclinic.accounts.services import user_language_set
 from mesoclinic.audit.models import AuditEvent
 from tests.conftest import PASSWORD
@@ -147,3 +147,32 @@ def test_a_deactivated_person_already_signed_in_is_signed_out(world):
     staff_deactivate(scope=world.scope("owner"), user=nurse)
     response = signed_in.get("/patients/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_an_owner_adds_staff_with_a_password_set_now(world, mailoutbox):
+    owner = client_of(world.users["owner"])
+    data = {
+        "display_name": "Pavel Orlov",
+        "username": "pavel",
+        "email": "pavel@example.test",
+        "language": "en",
+        "clinic": world.other_clinic.pk,
+        "role": "receptionist",
+        "access": "password",
+        "password1": "amber-window-falcon-33",
+        "password2": "amber-window-falcon-34",
+    }
+    response = owner.post("/account/staff/new/", data)
+    assert "The two passwords differ." in response.content.decode()
+    assert not User.objects.filter(username="pavel").exists()
+    response = owner.post("/account/staff/new/", {**data, "password2": data["password1"]})
+    assert response.status_code == 302
+    pavel = User.objects.get(username="pavel")
+    assert list(pavel.memberships.values_list("clinic_id", "role")) == [
+        (world.other_clinic.pk, "receptionist")
+    ]
+    assert not mailoutbox
+    assert (
+        Client().post("/login/", {"username": "pavel", "password": data["password1"]}).status_code
+        == 302
+    )

@@ -16,6 +16,7 @@ from mesoclinic.accounts.models import Clinic, OpeningHours, User
 from mesoclinic.cli import main
 from mesoclinic.scheduling.models import Appointment, Credential
 from tests.e2e.conftest import login
+from tests.e2e.test_session_day import today_appointment  # noqa: F401  (shared fixture)
 
 OWNER_PASSWORD = "violet-compass-harbour-58"
 NEW_PASSWORD = "lilac-harbour-lantern-91"
@@ -268,3 +269,59 @@ def test_fresh_install_to_a_booking_by_an_invited_practitioner(
     assert appointment.clinic == ural and appointment.practitioner == olga
     local = appointment.starts_at.astimezone(zone)
     assert (local.date(), local.time()) == (monday_date, dt.time(14, 30))
+
+
+def test_an_invited_practitioner_checks_in_charts_and_signs(
+    page,
+    live_server,
+    world,
+    today_appointment,  # noqa: F811  (the fixture imported above)
+):
+    """The invited practitioner treats: check-in, chart on the face map, sign."""
+    from mesoclinic.accounts.models import Role
+    from mesoclinic.accounts.staff_services import staff_add
+    from mesoclinic.scheduling.services import credential_grant
+    from tests.e2e.test_session_day import _check_in
+
+    appointment, _lot = today_appointment
+    mail.outbox.clear()
+    olga = staff_add(
+        scope=world.scope("owner"),
+        organisation=world.organisation,
+        username="olga",
+        email="olga@example.test",
+        display_name="Olga Smirnova",
+        memberships=[(world.clinic, Role.PRACTITIONER)],
+        invite_base_url=live_server.url,
+    )
+    credential_grant(
+        scope=world.scope("owner"),
+        practitioner=olga,
+        technique_id="technique.nappage",
+        trained_on=dt.date(2026, 3, 14),
+        evidence="Certificate 42",
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(practitioner=olga)
+
+    (message,) = mail.outbox
+    page.goto(re.search(r"https?://\S+/account/invitation/\S+/", message.body).group(0))
+    page.get_by_label(re.compile(r"^New password\W*$")).fill(NEW_PASSWORD)
+    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    page.get_by_role("link", name="Sign in").click()
+    page.set_viewport_size({"width": 768, "height": 1024})
+    login(page, live_server, "olga", NEW_PASSWORD)
+
+    _check_in(page, live_server, appointment)
+    expect(page.get_by_test_id("checkin-screening")).not_to_have_attribute("data-level", "block")
+    page.get_by_test_id("open-chart").click()
+    page.locator('[data-map="face"] [data-zone="zone.cheeks"] ellipse').first.click()
+    row = page.get_by_test_id("chart-row")
+    expect(row).to_have_count(1)
+    row.get_by_label("Depth (mm)").fill("1")
+    row.get_by_label("Volume (mL)").fill("2")
+    page.get_by_test_id("chart-save").click()
+    expect(page.get_by_test_id("entry")).to_have_count(1)
+    page.get_by_test_id("sign").click()
+    expect(page.get_by_test_id("signed")).to_be_visible()
+    expect(page.get_by_test_id("signed")).to_contain_text("Olga Smirnova")
