@@ -87,3 +87,33 @@ def test_the_patients_appointments_page_offers_the_unbooked_course(world, active
     client = client_for(world.users["receptionist"])
     url = f"/schedule/patients/{active_plan.patient_id}/"
     assert f'href="/schedule/courses/{active_plan.pk}/"' in text(client.get(url))
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_cancelling_the_plan_lists_the_appointments_it_cancelled(world, active_plan, language):
+    from django.utils import formats, translation
+
+    client = client_for(world.users["receptionist"])
+    url = f"/schedule/courses/{active_plan.pk}/"
+    assert (
+        client.post(url, as_post(form_fields(text(client.get(url)), "course-form"))).status_code
+        == 302
+    )
+    first = Appointment.objects.filter(plan_id=active_plan.pk).order_by("starts_at").first()
+    practitioner = client_for(world.users["practitioner"], language=language)
+    plan_url = f"/consultations/plans/{active_plan.pk}/"
+    fields = form_fields(text(practitioner.get(plan_url)), "/cancel/")
+    response = practitioner.post(
+        f"/consultations/plans/{active_plan.pk}/cancel/", as_post(fields), follow=True
+    )
+    page = text(response)
+    expected = "so are its 6 booked appointments" if language == "en" else "записей на приём тоже"
+    assert expected in page
+    with translation.override(language):
+        shown = formats.date_format(
+            first.starts_at.astimezone(world.clinic.zone), "SHORT_DATETIME_FORMAT"
+        )
+    assert shown in page
+    assert set(
+        Appointment.objects.filter(plan_id=active_plan.pk).values_list("status", flat=True)
+    ) == {"cancelled"}
