@@ -71,6 +71,9 @@ def test_main_pages_and_pdfs_show_no_internal_words(walked, language, monkeypatc
         f"/inventory/products/{case.product.pk}/",
         f"/inventory/lots/{case.lot.pk}/",
         f"/inventory/lots/{case.lot.pk}/recall/",
+        f"/inventory/patients/{patient.pk}/",
+        f"/schedule/patients/{patient.pk}/",
+        "/sessions/",
     ]
     problems = {}
     for url in pages:
