@@ -1,0 +1,142 @@
+"""Engine rules beyond the contraindication table: intervals, depth, course,
+practitioner, age and other procedures."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from mesoclinic.core.screening.context import Context, fmt_num
+
+
+def _last_in_zone(ctx: Context, zone: str) -> date | None:
+    dates = [s.date for s in ctx.plan.previous_sessions if zone in s.zones]
+    return max(dates) if dates else None
+
+
+def screen_intervals(ctx: Context) -> None:
+    protocol = ctx.protocol
+    rule_min, rule_max = ctx.rule("rule.interval-min"), ctx.rule("rule.interval-max")
+    if protocol is not None:
+        min_days = protocol.interval_days.min
+        max_days = protocol.interval_days.max
+        evidence = protocol.interval_evidence or protocol.evidence
+        extra = protocol.sources
+    else:
+        min_days = int(ctx.param(rule_min, "default_min_days"))
+        max_days = int(ctx.param(rule_max, "default_max_days"))
+        evidence, extra = None, ()
+    for zone in ctx.plan.zones:
+        last = _last_in_zone(ctx, zone)
+        if last is None:
+            continue
+        days = (ctx.today - last).days
+        params = {"zones": ctx.kb.zone[zone].name, "days": days, "min": min_days, "max": max_days}
+        if days < min_days:
+            ctx.fire(
+                rule_min,
+                subject=zone,
+                params=params,
+                until=last + timedelta(days=min_days),
+                extra_sources=extra,
+                evidence=_weaker(rule_min.evidence, evidence),
+            )
+        elif days > max_days and ctx.plan.session_number > 1 and protocol is not None:
+            ctx.fire(rule_max, subject=zone, params=params, extra_sources=extra, evidence=evidence)
+
+
+def _weaker(rule_evidence: str, data_evidence: str | None) -> str:
+    # The verdict is only as strong as the data that sets the limit.
+    return data_evidence if data_evidence is not None else rule_evidence
+
+
+def screen_technique(ctx: Context) -> None:
+    technique = ctx.technique
+    if technique.kind != "needle":
+        return
+    names = {"technique": technique.name}
+    lo_all, hi_all = technique.supported_depth()
+    default = ctx.policy.depth_mm.get(technique.id, technique.clinic_depth_mm)
+    depth = ctx.plan.depth_range
+    if depth is None:
+        ctx.fire(
+            ctx.rule("rule.depth-missing"),
+            params={**names, "min": fmt_num(default.min), "max": fmt_num(default.max)},
+        )
+        return
+    lo, hi = depth
+    value = fmt_num(lo) if lo == hi else f"{fmt_num(lo)}-{fmt_num(hi)}"
+    if lo < lo_all or hi > hi_all:
+        ctx.fire(
+            ctx.rule("rule.depth-unsupported"),
+            params={**names, "value": value, "min": fmt_num(lo_all), "max": fmt_num(hi_all)},
+        )
+    elif lo < default.min or hi > default.max:
+        ctx.fire(
+            ctx.rule("rule.depth-outside-default"),
+            params={
+                **names,
+                "value": value,
+                "min": fmt_num(default.min),
+                "max": fmt_num(default.max),
+            },
+        )
+
+
+def screen_course(ctx: Context) -> None:
+    protocol = ctx.protocol
+    if protocol is None:
+        return
+    names = {"protocol": protocol.name, "technique": ctx.technique.name}
+    planned = max(ctx.plan.session_number, ctx.plan.course_sessions_planned or 0)
+    if planned > protocol.sessions.max:
+        ctx.fire(
+            ctx.rule("rule.course-length"),
+            params={**names, "value": planned, "max": protocol.sessions.max},
+            extra_sources=protocol.sources,
+        )
+    outside = [z for z in ctx.plan.zones if z not in protocol.zones]
+    if outside:
+        ctx.fire(
+            ctx.rule("rule.protocol-zone"),
+            params={**names, "zones": ctx.zone_names(outside)},
+            extra_sources=protocol.sources,
+        )
+    if ctx.plan.technique not in protocol.techniques:
+        ctx.fire(ctx.rule("rule.protocol-technique"), params=names, extra_sources=protocol.sources)
+
+
+def screen_practitioner(ctx: Context) -> None:
+    practitioner = ctx.plan.practitioner
+    if ctx.plan.technique not in practitioner.techniques:
+        ctx.fire(
+            ctx.rule("rule.practitioner-technique"),
+            subject=practitioner.id,
+            params={"technique": ctx.technique.name},
+        )
+    if not practitioner.physician:
+        ctx.fire(ctx.rule("rule.practitioner-physician"), subject=practitioner.id)
+
+
+def screen_age(ctx: Context) -> None:
+    rule = ctx.rule("rule.age-band")
+    lo, hi = ctx.param(rule, "min_age"), ctx.param(rule, "max_age")
+    if not lo <= ctx.age <= hi:
+        ctx.fire(rule, params={"value": ctx.age, "min": fmt_num(lo), "max": fmt_num(hi)})
+
+
+def screen_other_procedures(ctx: Context) -> None:
+    before, after = ctx.rule("rule.procedure-gap-before"), ctx.rule("rule.procedure-gap-after")
+    for proc in ctx.visit.recent_procedures:
+        elapsed = (ctx.today - proc.date).days
+        params = {"procedure": ctx.name(proc.procedure), "date": proc.date.isoformat()}
+        gap = int(ctx.param(before, "gap_days"))
+        if 0 <= elapsed <= gap:
+            ctx.fire(
+                before,
+                subject=proc.procedure,
+                params={**params, "days": gap},
+                until=proc.date + timedelta(days=gap + 1),
+            )
+        gap_after = int(ctx.param(after, "gap_days"))
+        if -gap_after <= elapsed < 0:
+            ctx.fire(after, subject=proc.procedure, params={**params, "days": gap_after})
