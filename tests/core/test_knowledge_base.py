@@ -310,6 +310,48 @@ MALFORMED = [
         'fact = "visit.moon_phase"',
         ("visit_questions.toml", "vq.menstruation", "fact"),
     ),
+    (
+        "medicine-unknown-class",
+        "medicines.toml",
+        'classes = ["medclass.anticoagulant"]',
+        'classes = ["medclass.blood-thinner"]',
+        ("medicines.toml", "medicine.warfarin", "classes"),
+    ),
+    (
+        "medicine-name-clash",
+        "medicines.toml",
+        '"Eliquis"',
+        '"Eliquis", "Xarelto"',
+        ("medicines.toml", "medicine.apixaban", "names"),
+    ),
+    (
+        "condition-synonym-clash",
+        "vocabularies.toml",
+        '"тромбоцитопения"',
+        '"тромбоцитопения", "гемофилия"',
+        ("vocabularies.toml", "condition.thrombocytopenia", "synonyms"),
+    ),
+    (
+        "condition-without-icd10",
+        "vocabularies.toml",
+        'icd10 = ["R13"]',
+        "icd10 = []",
+        ("vocabularies.toml", "condition.dysphagia", "icd10"),
+    ),
+    (
+        "washout-without-source",
+        "vocabularies.toml",
+        'washout = { days = 5, sources = ["src.chest-2022-perioperative"]',
+        "washout = { days = 5, sources = []",
+        ("vocabularies.toml", "medclass.anticoagulant", "washout.sources"),
+    ),
+    (
+        "washout-unknown-source",
+        "vocabularies.toml",
+        'washout = { days = 5, sources = ["src.chest-2022-perioperative"]',
+        'washout = { days = 5, sources = ["src.somewhere"]',
+        ("vocabularies.toml", "medclass.anticoagulant", "washout.sources"),
+    ),
 ]
 
 

@@ -665,6 +665,38 @@ FIRING = [
         "rule.procedure-gap-after",
         "warn",
     ),
+    (
+        "bleeding-supplement",
+        clean_request,
+        [("patient.medications", [{"name": "Омакор 1000 мг"}])],
+        "ci.bleeding-supplement",
+        "warn",
+    ),
+    (
+        "epilepsy-electrical",
+        clean_request,
+        [
+            ("patient.condition_texts", ["эпилепсия"]),
+            ("plan.technique", "technique.electroporation"),
+            ("plan.depth_mm", None),
+        ],
+        "ci.epilepsy-electrical",
+        "warn",
+    ),
+    (
+        "medicine-unrecognised",
+        clean_request,
+        [("patient.medications", [{"name": "Травяной сбор №5"}])],
+        "rule.medicine-unrecognised",
+        "warn",
+    ),
+    (
+        "condition-unrecognised",
+        clean_request,
+        [("patient.condition_texts", ["vampirism"])],
+        "rule.condition-unrecognised",
+        "warn",
+    ),
 ]
 
 # (case id, base, mutations, rule that must NOT fire)

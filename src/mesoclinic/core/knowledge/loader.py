@@ -36,6 +36,7 @@ from mesoclinic.core.knowledge.models import (
     Ingredient,
     IngredientClass,
     MedicationClass,
+    Medicine,
     Procedure,
     Product,
     Protocol,
@@ -109,6 +110,7 @@ class KnowledgeBase:
         self.evidence_level: dict[str, EvidenceLevelInfo] = tables["evidence_level"]
         self.source: dict[str, Source] = tables["source"]
         self.medication_class: dict[str, MedicationClass] = tables["medication_class"]
+        self.medicine: dict[str, Medicine] = tables["medicine"]
         self.condition: dict[str, Condition] = tables["condition"]
         self.device: dict[str, Device] = tables["device"]
         self.finding: dict[str, Finding] = tables["finding"]
@@ -276,6 +278,7 @@ def _load(path: Path, overlays: list[Path]) -> KnowledgeBase:
                 tables[table][key] = entry
     kb = KnowledgeBase(tables, origins, digest.hexdigest())
     _check(kb)
+    _check_names(kb)
     return kb
 
 
@@ -323,6 +326,11 @@ def _check(kb: KnowledgeBase) -> None:
                     c.sourced(entry.id, f"{fname}.{i}.sources", item.sources, item.evidence)
         elif table == "contraindication":
             _check_contraindication(c, entry)
+        elif table == "medication_class" and entry.washout is not None:
+            w = entry.washout
+            c.sourced(entry.id, "washout.sources", w.sources, w.evidence)
+        elif table == "medicine":
+            c.refs(entry.id, "classes", entry.classes, "medication_class")
         elif table == "ingredient":
             c.refs(entry.id, "class", [entry.class_], "ingredient_class")
             c.refs(entry.id, "allergy_groups", entry.allergy_groups, "allergy_group")
@@ -355,6 +363,21 @@ def _check(kb: KnowledgeBase) -> None:
             and LEVEL_RANK[entry.level] > LEVEL_RANK["warn"]
         ):
             c.fail(entry.id, "level", "an entry backed only by marketing may at most warn")
+
+
+def _check_names(kb: KnowledgeBase) -> None:
+    # A typed name must lead to one entry: two medicines (or conditions) sharing a
+    # name after normalisation would make recognition depend on file order.
+    from mesoclinic.core.knowledge.lexicon import lexicons
+
+    for entry_id, name, other in lexicons(kb).clashes:
+        field = "names" if entry_id.startswith("medicine.") else "synonyms"
+        raise KnowledgeError(
+            f"name {name!r} also names {other}",
+            file=kb.origins[entry_id],
+            entry=entry_id,
+            field=field,
+        )
 
 
 def _check_contraindication(c: _Checker, ci: Contraindication) -> None:

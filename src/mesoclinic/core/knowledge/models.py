@@ -143,12 +143,40 @@ class Source(_Model):
     citation: str = Field(min_length=1)
 
 
+class Washout(Sourced):
+    """How long after the last dose a medicine class still counts as taken."""
+
+    days: int = Field(gt=0)
+    note: Text | None = None
+
+
 class MedicationClass(Entry):
     name: Text
+    washout: Washout | None = None
+
+
+class Medicine(Entry):
+    """A medicine of the dictionary: generic name, ATC code(s), brand names, classes.
+
+    `names` holds every name a person may type (generic and brand, Latin and
+    Cyrillic); matching ignores case, dose and form words and tolerates common
+    transliterations, so each spelling need not be listed.
+    """
+
+    name: Text
+    atc: tuple[Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{0,2}[0-9]{0,2}$")], ...] = Field(
+        min_length=1
+    )
+    classes: tuple[Id, ...] = Field(min_length=1)
+    names: tuple[str, ...] = Field(min_length=2)
 
 
 class Condition(Entry):
     name: Text
+    icd10: tuple[Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")], ...] = Field(
+        min_length=1
+    )
+    synonyms: tuple[str, ...] = Field(min_length=2)
 
 
 class Device(Entry):
@@ -432,6 +460,7 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "evidence_level": (EvidenceLevelInfo, ""),
     "source": (Source, "src."),
     "medication_class": (MedicationClass, "medclass."),
+    "medicine": (Medicine, "medicine."),
     "condition": (Condition, "condition."),
     "device": (Device, "device."),
     "finding": (Finding, "finding."),

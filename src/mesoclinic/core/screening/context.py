@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mesoclinic.core.knowledge.lexicon import conditions_find, medicines_find
 from mesoclinic.core.knowledge.loader import KnowledgeBase
 from mesoclinic.core.knowledge.models import LEVEL_RANK, Contraindication, Level, Rule, Text
 from mesoclinic.core.knowledge.policy import Policy
-from mesoclinic.core.screening.request import ScreeningRequest
+from mesoclinic.core.screening.request import Medication, ScreeningRequest
 from mesoclinic.core.screening.result import ScreeningResult, SourceRef, Verdict
 
 _GENERIC_UNTIL = Text(
@@ -32,6 +33,31 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class ResolvedMedication:
+    """A medication with the classes its codes and its name give, and a display label."""
+
+    medication: Medication
+    classes: tuple[str, ...]
+    label: Text | None
+    recognised: bool
+
+
+def _medication_resolve(kb: KnowledgeBase, med: Medication) -> ResolvedMedication:
+    found = medicines_find(kb, med.name) if med.name else []
+    classes = tuple(dict.fromkeys((*med.classes, *(c for m in found for c in m.classes))))
+    label = None
+    if med.name:
+        generic = [m.name for m in found]
+        if generic:
+            en = ", ".join(g.en for g in generic)
+            ru = ", ".join(g.ru for g in generic)
+            label = Text(en=f"{med.name} ({en})", ru=f"{med.name} ({ru})")
+        else:
+            label = Text(en=med.name, ru=med.name)
+    return ResolvedMedication(med, classes, label, recognised=bool(found or med.classes))
 
 
 @dataclass
@@ -55,6 +81,16 @@ class Context:
         self.ingredients = frozenset(
             i for item in plan.products for i in self.kb.product_ingredients[item.product]
         )
+        self.medications = [_medication_resolve(self.kb, m) for m in self.patient.medications]
+        conditions = list(self.patient.conditions)
+        self.unrecognised_conditions: list[str] = []
+        for text in self.patient.condition_texts:
+            found = conditions_find(self.kb, text)
+            if found:
+                conditions.extend(found)
+            elif text.strip():
+                self.unrecognised_conditions.append(text.strip())
+        self.conditions = tuple(dict.fromkeys(conditions))
 
     # Names for messages.
     def name(self, code: str) -> Text:

@@ -61,7 +61,7 @@ def screen_contraindication(ctx: Context, ci: Contraindication) -> None:
 def _trigger(ctx: Context, ci: Contraindication, trig: Trigger) -> _Match | None:
     p, kind = ctx.patient, trig.kind
     if kind == "condition":
-        hits = [c for c in p.conditions if c in trig.codes]
+        hits = [c for c in ctx.conditions if c in trig.codes]
         return _Match(items=[ctx.name(c) for c in dict.fromkeys(hits)]) if hits else None
     if kind == "medication":
         return _medication_match(ctx, ci, trig)
@@ -115,22 +115,47 @@ def _flag(ctx: Context, flag: str) -> bool:
 def _medication_match(ctx: Context, ci: Contraindication, trig: Trigger) -> _Match | None:
     window = ctx.param(ci, trig.window_param) if trig.window_param else None
     match = _Match(days=window)
-    for med in ctx.patient.medications:
-        hit = [c for c in med.classes if c in trig.classes]
+    for resolved in ctx.medications:
+        med = resolved.medication
+        hit = [c for c in resolved.classes if c in trig.classes]
         if not hit:
             continue
         counts = med.active
         end = None
-        if window is not None and med.last_dose is not None:
-            end = med.last_dose + timedelta(days=int(window))
+        # A stopped medicine counts until its wash-out has passed: the trigger's own
+        # window (clinic-tunable) or, without one, the longest wash-out of its classes.
+        days = window if window is not None else _washout(ctx, hit)
+        if days is not None and med.last_dose is not None:
+            end = med.last_dose + timedelta(days=int(days))
             # Stopped recently still counts; a current course counts whatever the date.
             counts = counts or ctx.today < end
         if counts:
-            label = Text(en=med.name, ru=med.name) if med.name else ctx.name(hit[0])
-            match.items.append(label)
+            match.items.append(resolved.label or ctx.name(hit[0]))
             if end is not None and end > ctx.today:
                 match.until = max(match.until or end, end)
     return match if match.items else None
+
+
+def _washout(ctx: Context, classes: list[str]) -> int | None:
+    days = [w.days for c in classes if (w := ctx.kb.medication_class[c].washout) is not None]
+    return max(days) if days else None
+
+
+def screen_unrecognised(ctx: Context) -> None:
+    """Typed medicines and conditions nobody has coded warn until a clinician codes them."""
+    for resolved in ctx.medications:
+        if not resolved.recognised and resolved.label is not None:
+            ctx.fire(
+                ctx.rule("rule.medicine-unrecognised"),
+                subject=resolved.medication.name,
+                params={"items": resolved.label},
+            )
+    for text in ctx.unrecognised_conditions:
+        ctx.fire(
+            ctx.rule("rule.condition-unrecognised"),
+            subject=text,
+            params={"items": Text(en=text, ru=text)},
+        )
 
 
 def _allergy_match(ctx: Context) -> _Match | None:

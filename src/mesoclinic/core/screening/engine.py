@@ -10,7 +10,10 @@ from mesoclinic.core.knowledge.loader import KnowledgeBase
 from mesoclinic.core.knowledge.policy import Policy, policy_parse
 from mesoclinic.core.screening.check import request_check
 from mesoclinic.core.screening.context import Context
-from mesoclinic.core.screening.contraindications import screen_contraindication
+from mesoclinic.core.screening.contraindications import (
+    screen_contraindication,
+    screen_unrecognised,
+)
 from mesoclinic.core.screening.products import screen_products
 from mesoclinic.core.screening.request import ScreeningRequest
 from mesoclinic.core.screening.result import ScreeningResult
@@ -49,4 +52,5 @@ def screen(
     screen_practitioner(ctx)
     screen_age(ctx)
     screen_other_procedures(ctx)
+    screen_unrecognised(ctx)
     return ctx.result()

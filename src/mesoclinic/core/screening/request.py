@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _In(BaseModel):
@@ -18,12 +18,24 @@ class _In(BaseModel):
 
 
 class Medication(_In):
-    """A medication the patient takes or took, coded by class."""
+    """A medication the patient takes or took: coded by class, typed by name, or both.
 
-    classes: tuple[str, ...] = Field(min_length=1)
-    name: str | None = None
+    A name is looked up in the knowledge base's medicine dictionary (brand or
+    generic, Latin or Cyrillic, dose words ignored); the classes it maps to are
+    added to any given. A name the dictionary does not know, with no class,
+    gives the "unrecognised" warning.
+    """
+
+    classes: tuple[str, ...] = ()
+    name: str | None = Field(default=None, max_length=300)
     active: bool = True
     last_dose: date | None = None
+
+    @model_validator(mode="after")
+    def _class_or_name(self) -> Medication:
+        if not self.classes and not (self.name or "").strip():
+            raise ValueError("a medication needs its classes or its name")
+        return self
 
 
 class Surgery(_In):
@@ -40,6 +52,9 @@ class PatientFacts(_In):
     birth_date: date
     sex: Literal["female", "male", "other"] | None = None
     conditions: tuple[str, ...] = ()
+    # Conditions as typed ("сахарный диабет 2 типа"): recognised by their synonyms;
+    # unrecognised text warns until coded.
+    condition_texts: tuple[str, ...] = ()
     allergies: tuple[str, ...] = ()
     medications: tuple[Medication, ...] = ()
     pregnant: bool = False

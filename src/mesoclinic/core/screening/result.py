@@ -84,4 +84,6 @@ ENGINE_RULE_IDS = (
     "rule.age-band",
     "rule.procedure-gap-before",
     "rule.procedure-gap-after",
+    "rule.medicine-unrecognised",
+    "rule.condition-unrecognised",
 )
