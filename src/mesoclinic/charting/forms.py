@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.charting import screening as sc
 from mesoclinic.charting.models import SideEffectOutcome, SideEffectPhase, SideEffectSeverity
+from mesoclinic.core.knowledge.lexicon import names_for_autocomplete
+from mesoclinic.patients.widgets import DatalistInput
 
+_NAME_TABLES = {"medication": "medicine", "condition": "condition"}
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 
 
@@ -43,7 +46,22 @@ class CheckinForm(forms.Form):
                     label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
                 )
                 details.append(f"{key}__date")
-            if kind in ("medication", "surgery"):
+            if kind in ("medication", "condition"):
+                # Typed names are recognised by the knowledge base (brand or generic,
+                # Latin or Cyrillic); the list only suggests, any text is accepted.
+                self.fields[f"{key}__text"] = forms.CharField(
+                    label=_("Or type its name"),
+                    required=False,
+                    max_length=200,
+                    widget=DatalistInput(
+                        options=names_for_autocomplete(
+                            kb, "medicine" if kind == "medication" else "condition"
+                        ),
+                        list_id=f"{key}-names",
+                    ),
+                )
+                details.append(f"{key}__text")
+            elif kind == "surgery":
                 self.fields[f"{key}__text"] = forms.CharField(
                     label=_("Name or description"), required=False, max_length=200
                 )
@@ -65,8 +83,14 @@ class CheckinForm(forms.Form):
                 data.get(key) == "yes"
                 and f"{key}__code" in self.fields
                 and not data.get(f"{key}__code")
+                and not (data.get(f"{key}__text") or "").strip()
             ):
-                self.add_error(f"{key}__code", _("Choose what it is from the list."))
+                message = (
+                    _("Choose what it is from the list or type its name.")
+                    if f"{key}__text" in self.fields and sc.detail_kind(q) != "surgery"
+                    else _("Choose what it is from the list.")
+                )
+                self.add_error(f"{key}__code", message)
         return data
 
     def answers(self) -> dict[str, sc.Answer]:

@@ -114,6 +114,7 @@ def apply_answers(
     visit: dict[str, Any] = {"site_findings": [], "recent_procedures": []}
     medications = list(p.medications)
     allergies, conditions, surgeries = list(p.allergies), list(p.conditions), list(p.surgeries)
+    condition_texts = list(p.condition_texts)
     for qid, answer in answers.items():
         question = kb.visit_question[qid]
         if not answer.yes:
@@ -128,13 +129,21 @@ def apply_answers(
             for finding in findings:
                 visit["site_findings"].append(SiteFinding(finding=finding, zones=zones))
         elif fact == "patient.medications":
+            # A typed name is recognised by the engine; its classes add to the chosen one.
             medications.append(
-                Medication(classes=(answer.code,), name=answer.text or None, active=True)
+                Medication(
+                    classes=(answer.code,) if answer.code else (),
+                    name=answer.text.strip() or None,
+                    active=True,
+                )
             )
         elif fact == "patient.allergies":
             allergies.append(answer.code)
         elif fact == "patient.conditions":
-            conditions.append(answer.code)
+            if answer.code:
+                conditions.append(answer.code)
+            if answer.text.strip():
+                condition_texts.append(answer.text.strip())
         elif fact == "patient.surgeries":
             surgeries.append(Surgery(date=answer.on_date or today, description=answer.text or None))
         elif fact == "visit.recent_procedures":
@@ -147,6 +156,7 @@ def apply_answers(
             "medications": tuple(medications),
             "allergies": tuple(dict.fromkeys(allergies)),
             "conditions": tuple(dict.fromkeys(conditions)),
+            "condition_texts": tuple(dict.fromkeys(condition_texts)),
             "surgeries": tuple(surgeries),
         }
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import FactKind, Fitzpatrick, Sex
+from mesoclinic.patients.widgets import DatalistInput, medicine_and_condition_names
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]
 
@@ -117,7 +118,11 @@ class HistoryFactForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         language = _ui_language()
-        self.fields["code"].choices = _code_choices(load_knowledge(), language)
+        kb = load_knowledge()
+        self.fields["code"].choices = _code_choices(kb, language)
+        self.fields["label"].widget = DatalistInput(
+            options=medicine_and_condition_names(kb), list_id="history-names"
+        )
         self.fields["zones"].choices = zone_choices(language)
 
 

@@ -13,6 +13,7 @@ from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.core.knowledge.lexicon import conditions_find, medicines_find
 from mesoclinic.patients import search
 from mesoclinic.patients.models import FactKind, HistoryFact, Patient, PatientSearchToken
 
@@ -211,7 +212,19 @@ FLAG_CODES = {
 
 
 def _match_code(kind: str, text: str, kb) -> str:
-    """The knowledge-base code whose name (English or Russian) is `text`, or ''."""
+    """The knowledge-base code whose name (English or Russian) is `text`, or ''.
+
+    A medicine is coded by the dictionary (brand or generic, any script) to its
+    first class; a condition by its synonyms.
+    """
+    if kind == FactKind.MEDICATION:
+        found = medicines_find(kb, text)
+        if found:
+            return found[0].classes[0]
+    if kind == FactKind.CONDITION:
+        codes = conditions_find(kb, text)
+        if codes:
+            return codes[0]
     wanted = search.fold_word(text)
     if not wanted:
         return ""

@@ -132,7 +132,13 @@ def _history_from_checkin(
         if kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING):
             fields["on_date"] = today
         elif kind in (FactKind.MEDICATION, FactKind.ALLERGY, FactKind.CONDITION):
-            if any(f.kind == kind and f.code == answer.code and f.present for f in current):
+            if any(
+                f.kind == kind
+                and f.code == answer.code
+                and (answer.code or f.label == answer.text.strip())
+                and f.present
+                for f in current
+            ):
                 continue
             fields["code"] = answer.code
             fields["label"] = answer.text
@@ -143,7 +149,7 @@ def _history_from_checkin(
                     "Reported at check-in on %(date)s as started or stopped since the last "
                     "visit: check with the patient and correct the record if stopped."
                 ) % {"date": today.isoformat()}
-                if not answer.text:
+                if not answer.text and answer.code:
                     fields["label"] = kb.medication_class[answer.code].name.get(_lang())
         else:  # surgery, procedure: dated events
             on_date = answer.on_date or today
@@ -227,8 +233,13 @@ def session_checkin(
         kind = sc.detail_kind(question)
         if answer.yes and kind in ("medication", "allergy", "condition", "procedure"):
             codes = dict(sc.detail_choices(kb=kb, kind=kind, language="en"))
-            if answer.code not in codes:
-                errors[qid] = _("Choose what it is from the list.")
+            typed = kind in ("medication", "condition") and answer.text.strip()
+            if answer.code not in codes and not (typed and not answer.code):
+                errors[qid] = (
+                    _("Choose what it is from the list or type its name.")
+                    if kind in ("medication", "condition")
+                    else _("Choose what it is from the list.")
+                )
     if errors:
         raise ValidationError(errors)
     try:
