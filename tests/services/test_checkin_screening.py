@@ -57,8 +57,9 @@ def test_postponing_at_check_in_postpones_the_appointment_with_the_reason(day):
     assert "fever" in appointment.status_reason.lower() or appointment.status_reason
 
 
-def test_pregnancy_blocks_and_only_an_authorised_role_may_override_with_a_reason(day):
-    session = checked_in(day, answers={**no_answers(), "vq.pregnancy": Answer(yes=True)})
+def test_an_anticoagulant_blocks_and_only_an_authorised_role_may_override_with_a_reason(day):
+    warfarin = Answer(yes=True, code="medclass.anticoagulant", text="Warfarin")
+    session = checked_in(day, answers={**no_answers(), "vq.new-medications": warfarin})
     assert session.screening_level == "block"
     with pytest.raises(Exception) as refused:
         session_override(scope=day.nurse(), session=session, reason="Patient insists", now=NOW)
@@ -66,10 +67,10 @@ def test_pregnancy_blocks_and_only_an_authorised_role_may_override_with_a_reason
     with pytest.raises(ValidationError):
         session_override(scope=day.scope, session=session, reason="  ", now=NOW)
     session = session_override(
-        scope=day.scope, session=session, reason="Negative test today", now=NOW
+        scope=day.scope, session=session, reason="INR checked; cardiologist agreed", now=NOW
     )
     assert session.override_by_id == day.world.users["practitioner"].pk
-    assert "ci.pregnancy" in session.override_rules
+    assert "ci.anticoagulant" in session.override_rules
     assert not session.screening_stops
 
 

@@ -222,6 +222,19 @@ def override_view(request, session_id: int):
 
 @login_required
 @require_POST
+def override_cosign_view(request, session_id: int):
+    return _post_service(
+        request,
+        session_id,
+        lambda s: services.session_override_cosign(
+            scope=request.scope, session=s, now=timezone.now(), request=request
+        ),
+        _("Override co-signed."),
+    )
+
+
+@login_required
+@require_POST
 def postpone_view(request, session_id: int):
     _clinic(request)
     session = session_get(scope=request.scope, session_id=session_id)

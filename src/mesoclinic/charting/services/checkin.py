@@ -284,6 +284,8 @@ def session_checkin(
     # A new screening needs its own decision: an earlier override does not carry over.
     session.override_reason, session.override_by, session.override_at = "", None, None
     session.override_rules = []
+    session.override_cosign_required = None
+    session.override_cosigned_by, session.override_cosigned_at = None, None
     session.version += 0 if session.pk is None else 1
     session.save()
     _history_from_checkin(
@@ -308,41 +310,6 @@ def session_checkin(
         scope=scope,
         obj=session,
         detail={"checkin": result.level, "knowledge_version": kb.short_version},
-    )
-    return session
-
-
-@transaction.atomic
-def session_override(
-    *, scope: Scope, session: TreatmentSession, reason: str, now: dt.datetime, request=None
-) -> TreatmentSession:
-    """Lift today's block or postponement with a written reason (authorised roles only)."""
-    scope.require("screening.override")
-    session = _locked(scope, session)
-    if session.status != SessionStatus.CHECKED_IN or session.screening_level not in STOPPING:
-        raise ValidationError(_("Only a blocked or postponed check-in can be overridden."))
-    if not reason.strip():
-        raise ValidationError(
-            {"reason": _("Write why the session goes ahead despite the screening.")}
-        )
-    session.override_reason = reason.strip()
-    session.override_by_id = scope.user_id
-    session.override_at = now
-    session.override_rules = sorted(
-        {
-            v["rule_id"]
-            for v in session.screening_result.get("verdicts", [])
-            if v["level"] in STOPPING
-        }
-    )
-    session.version += 1
-    session.save()
-    audit_record(
-        action=AuditAction.UPDATE,
-        request=request,
-        scope=scope,
-        obj=session,
-        detail={"override": session.override_rules, "reason": session.override_reason},
     )
     return session
 

@@ -299,9 +299,14 @@ class Contraindication(Entry):
     message: Text
     consent: bool = False
     note: Text | None = None
+    # Whether a physician may override a stop: never for an absolute contraindication;
+    # a label contraindication may also be declared final (e.g. pregnancy).
+    overridable: bool | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Contraindication:
+        if self.kind == "absolute" and self.overridable:
+            raise ValueError("an absolute contraindication cannot be overridable")
         floor = self.min_level or self.level
         if LEVEL_RANK[floor] > LEVEL_RANK[self.level]:
             raise ValueError("min_level is stricter than level")
@@ -318,6 +323,13 @@ class Contraindication(Entry):
     def floor(self) -> Level:
         """The most lenient level a clinic policy may set."""
         return self.min_level or self.level
+
+    @property
+    def may_override(self) -> bool:
+        """Whether a physician may override this contraindication's stop."""
+        if self.overridable is None:
+            return self.kind != "absolute"
+        return self.overridable
 
 
 class IngredientClass(Entry):
@@ -442,6 +454,7 @@ class Rule(Entry):
     params: dict[str, float] = {}
     message: Text
     note: Text | None = None
+    overridable: bool = True
 
     @model_validator(mode="after")
     def _floor(self) -> Rule:
@@ -453,6 +466,11 @@ class Rule(Entry):
     def floor(self) -> Level:
         """The most lenient level a clinic policy may set."""
         return self.min_level or self.level
+
+    @property
+    def may_override(self) -> bool:
+        """Whether a physician may override this rule's stop."""
+        return self.overridable
 
 
 # Table name in a data file -> (model, id prefix). Order is the display order.

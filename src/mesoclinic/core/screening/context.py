@@ -163,6 +163,7 @@ class Context:
                 sources=self.sources((*entry.sources, *extra_sources)),
                 until=until,
                 until_condition=until_condition,
+                overridable=entry.may_override,
             )
         )
 

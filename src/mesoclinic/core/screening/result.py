@@ -32,6 +32,8 @@ class Verdict(_Out):
     sources: tuple[SourceRef, ...]
     until: date | None = None
     until_condition: Text | None = None
+    # False for an absolute contraindication (and a few final rules): no override.
+    overridable: bool = True
 
 
 class ScreeningResult(_Out):
