@@ -247,7 +247,7 @@ FIRING = [
         clean_request,
         [("patient.medications", [{"classes": ["medclass.isotretinoin"]}])],
         "ci.isotretinoin",
-        "warn",
+        "postpone",
     ),
     (
         "isotretinoin-stopped-30d",
@@ -259,7 +259,7 @@ FIRING = [
             )
         ],
         "ci.isotretinoin",
-        "warn",
+        "postpone",
     ),
     (
         "dysphagia-dca",
@@ -507,7 +507,7 @@ FIRING = [
         dca_request,
         [("plan.zones", ["zone.submental", "zone.abdomen"])],
         "rule.product-zone-label",
-        "warn",
+        "block",
     ),
     (
         "dca-wrong-technique",
@@ -695,6 +695,24 @@ FIRING = [
         clean_request,
         [("patient.condition_texts", ["vampirism"])],
         "rule.condition-unrecognised",
+        "warn",
+    ),
+    (
+        "depth-zone-limit",
+        clean_request,
+        [
+            ("plan.technique", "technique.point-by-point"),
+            ("plan.zones", ["zone.forehead"]),
+            ("plan.depth_mm", 5.0),
+        ],
+        "rule.depth-zone-limit",
+        "block",
+    ),
+    (
+        "protocol-missing",
+        clean_request,
+        [("plan.protocol", None)],
+        "rule.protocol-missing",
         "warn",
     ),
 ]

@@ -28,6 +28,7 @@ from mesoclinic.core.knowledge.models import (
     AppliesTo,
     Condition,
     Contraindication,
+    DepthLimit,
     Device,
     Entry,
     EvidenceLevelInfo,
@@ -117,6 +118,7 @@ class KnowledgeBase:
         self.procedure: dict[str, Procedure] = tables["procedure"]
         self.zone: dict[str, Zone] = tables["zone"]
         self.technique: dict[str, Technique] = tables["technique"]
+        self.depth_limit: dict[str, DepthLimit] = tables["depth_limit"]
         self.indication: dict[str, Indication] = tables["indication"]
         self.contraindication: dict[str, Contraindication] = tables["contraindication"]
         self.ingredient_class: dict[str, IngredientClass] = tables["ingredient_class"]
@@ -329,6 +331,14 @@ def _check(kb: KnowledgeBase) -> None:
         elif table == "medication_class" and entry.washout is not None:
             w = entry.washout
             c.sourced(entry.id, "washout.sources", w.sources, w.evidence)
+        elif table == "zone":
+            c.refs(entry.id, "adjacent", entry.adjacent, "zone")
+            for other in entry.adjacent:
+                if other in kb.zone and entry.id not in kb.zone[other].adjacent:
+                    c.fail(entry.id, "adjacent", f"{other} does not list {entry.id} back")
+        elif table == "depth_limit":
+            c.refs(entry.id, "zones", entry.zones, "zone")
+            c.refs(entry.id, "techniques", entry.techniques, "technique")
         elif table == "medicine":
             c.refs(entry.id, "classes", entry.classes, "medication_class")
         elif table == "ingredient":
@@ -358,7 +368,7 @@ def _check(kb: KnowledgeBase) -> None:
             c.fail(entry.id, "min_age", "min_age is greater than max_age")
         # Marketing alone never blocks or postpones (knowledge/README.md).
         if (
-            table in ("contraindication", "rule")
+            table in ("contraindication", "rule", "depth_limit")
             and entry.evidence == "marketing"
             and LEVEL_RANK[entry.level] > LEVEL_RANK["warn"]
         ):

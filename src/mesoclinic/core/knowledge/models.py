@@ -195,6 +195,24 @@ class Procedure(Entry):
 class Zone(Entry):
     name: Text
     region: Literal["face", "neck", "hands", "body", "scalp"]
+    # Zones that touch this one: a finding "at or near the site" applies to them too.
+    adjacent: tuple[Id, ...] = ()
+    thin_skinned: bool = False
+
+
+class DepthLimit(Entry):
+    """The deepest a needle technique may go in some zones (zone x technique).
+
+    Empty `techniques` means every needle technique. A limit backed only by
+    marketing may at most warn (the loader refuses more).
+    """
+
+    name: Text
+    zones: tuple[Id, ...] = Field(min_length=1)
+    techniques: tuple[Id, ...] = ()
+    max_mm: float = Field(gt=0)
+    level: Level
+    note: Text | None = None
 
 
 class Needle(Sourced):
@@ -237,6 +255,14 @@ class Technique(Entry):
     def supported_depth(self) -> tuple[float, float]:
         """The union (hull) of every cited depth range, in mm."""
         return (min(r.min for r in self.depth_mm), max(r.max for r in self.depth_mm))
+
+    def limit_depth(self) -> tuple[float, float]:
+        """The hull of the ranges that may set a limit: marketing never widens it.
+
+        Only when a technique has nothing but marketing ranges do they count.
+        """
+        ranges = [r for r in self.depth_mm if r.evidence != "marketing"] or list(self.depth_mm)
+        return (min(r.min for r in ranges), max(r.max for r in ranges))
 
 
 class Indication(Entry):
@@ -485,6 +511,7 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "procedure": (Procedure, "procedure."),
     "zone": (Zone, "zone."),
     "technique": (Technique, "technique."),
+    "depth_limit": (DepthLimit, "depth."),
     "indication": (Indication, "indication."),
     "contraindication": (Contraindication, "ci."),
     "ingredient_class": (IngredientClass, "class."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from mesoclinic.core.knowledge.lexicon import conditions_find, medicines_find
 from mesoclinic.core.knowledge.loader import KnowledgeBase
 from mesoclinic.core.knowledge.models import LEVEL_RANK, Contraindication, Level, Rule, Text
 from mesoclinic.core.knowledge.policy import Policy
+from mesoclinic.core.screening.defaults import Fallback, fallback_for
 from mesoclinic.core.screening.request import Medication, ScreeningRequest
 from mesoclinic.core.screening.result import ScreeningResult, SourceRef, Verdict
 
@@ -91,6 +93,11 @@ class Context:
             elif text.strip():
                 self.unrecognised_conditions.append(text.strip())
         self.conditions = tuple(dict.fromkeys(conditions))
+
+    @functools.cached_property
+    def fallback(self) -> Fallback:
+        """Limits used when no protocol is chosen (see screening.defaults)."""
+        return fallback_for(self)
 
     # Names for messages.
     def name(self, code: str) -> Text:

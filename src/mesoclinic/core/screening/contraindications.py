@@ -73,7 +73,9 @@ def _trigger(ctx: Context, ci: Contraindication, trig: Trigger) -> _Match | None
         for finding in ctx.visit.site_findings:
             if finding.finding not in trig.findings:
                 continue
-            zones = set(finding.zones) if trig.anywhere else ctx.zones & set(finding.zones)
+            # "At or near the site": a finding also stops the zones next to its own.
+            near = set(finding.zones) | {a for z in finding.zones for a in ctx.kb.zone[z].adjacent}
+            zones = set(finding.zones) if trig.anywhere else ctx.zones & near
             if zones:
                 match.zones |= zones if not trig.anywhere else set()
                 if ctx.name(finding.finding) not in match.items:

@@ -24,6 +24,7 @@ from mesoclinic.core.screening.rules import (
     screen_other_procedures,
     screen_practitioner,
     screen_technique,
+    screen_zone_depth,
 )
 
 
@@ -48,6 +49,7 @@ def screen(
     screen_intervals(ctx)
     screen_products(ctx)
     screen_technique(ctx)
+    screen_zone_depth(ctx)
     screen_course(ctx)
     screen_practitioner(ctx)
     screen_age(ctx)

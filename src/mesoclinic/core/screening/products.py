@@ -22,6 +22,9 @@ def screen_products(ctx: Context) -> None:
         if "default_max_ml" in ctx.policy.params.get(rule.id, {}):
             limit = min(limit, default_max)  # a clinic cap is never loosened by a protocol
         extra, evidence = ctx.protocol.sources, ctx.protocol.evidence
+    elif ctx.protocol is None:
+        fb = ctx.fallback
+        limit, extra, evidence = fb.max_volume, fb.volume_sources, fb.volume_evidence
     else:
         limit, extra, evidence = default_max, (), None
     if total > limit + 1e-9:
@@ -80,8 +83,12 @@ def screen_products(ctx: Context) -> None:
         if label.zones:
             outside = [z for z in plan.zones if z not in label.zones]
             if outside:
+                rule = ctx.rule("rule.product-zone-label")
+                if ctx.policy.off_label_by_physician and plan.practitioner.physician:
+                    # The clinic allows a physician's off-label use: recorded as a warning.
+                    rule = rule.model_copy(update={"level": "warn", "min_level": None})
                 ctx.fire(
-                    ctx.rule("rule.product-zone-label"),
+                    rule,
                     subject=pid,
                     params={**names, "zones": ctx.zone_names(outside)},
                     extra_sources=lsrc,

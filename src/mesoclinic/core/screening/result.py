@@ -88,4 +88,6 @@ ENGINE_RULE_IDS = (
     "rule.procedure-gap-after",
     "rule.medicine-unrecognised",
     "rule.condition-unrecognised",
+    "rule.depth-zone-limit",
+    "rule.protocol-missing",
 )

@@ -21,10 +21,13 @@ def screen_intervals(ctx: Context) -> None:
         max_days = protocol.interval_days.max
         evidence = protocol.interval_evidence or protocol.evidence
         extra = protocol.sources
+        max_evidence, max_extra = evidence, extra
     else:
-        min_days = int(ctx.param(rule_min, "default_min_days"))
-        max_days = int(ctx.param(rule_max, "default_max_days"))
-        evidence, extra = None, ()
+        # Absence of a protocol never loosens: the strictest of the rule defaults
+        # and of every protocol for this technique (and products).
+        fb = ctx.fallback
+        min_days, evidence, extra = fb.min_days, fb.min_evidence, fb.min_sources
+        max_days, max_evidence, max_extra = fb.max_days, fb.max_evidence, fb.max_sources
     for zone in ctx.plan.zones:
         last = _last_in_zone(ctx, zone)
         if last is None:
@@ -40,8 +43,14 @@ def screen_intervals(ctx: Context) -> None:
                 extra_sources=extra,
                 evidence=_weaker(rule_min.evidence, evidence),
             )
-        elif days > max_days and ctx.plan.session_number > 1 and protocol is not None:
-            ctx.fire(rule_max, subject=zone, params=params, extra_sources=extra, evidence=evidence)
+        elif days > max_days and ctx.plan.session_number > 1:
+            ctx.fire(
+                rule_max,
+                subject=zone,
+                params=params,
+                extra_sources=max_extra,
+                evidence=max_evidence,
+            )
 
 
 def _weaker(rule_evidence: str, data_evidence: str | None) -> str:
@@ -54,7 +63,7 @@ def screen_technique(ctx: Context) -> None:
     if technique.kind != "needle":
         return
     names = {"technique": technique.name}
-    lo_all, hi_all = technique.supported_depth()
+    lo_all, hi_all = technique.limit_depth()
     default = ctx.policy.depth_mm.get(technique.id, technique.clinic_depth_mm)
     depth = ctx.plan.depth_range
     if depth is None:
@@ -82,12 +91,65 @@ def screen_technique(ctx: Context) -> None:
         )
 
 
+def screen_zone_depth(ctx: Context) -> None:
+    """Depth limits per zone x technique: the strictest limit of each zone applies."""
+    depth = ctx.plan.depth_range
+    if ctx.technique.kind != "needle" or depth is None:
+        return
+    deepest = depth[1]
+    rule = ctx.rule("rule.depth-zone-limit")
+    for limit in ctx.kb.depth_limit.values():
+        if limit.techniques and ctx.plan.technique not in limit.techniques:
+            continue
+        zones = [z for z in ctx.plan.zones if z in limit.zones]
+        if not zones or deepest <= limit.max_mm + 1e-9:
+            continue
+        # The verdict's level is the limit's own; marketing-only limits at most warn.
+        level_entry = rule.model_copy(update={"level": limit.level, "min_level": None})
+        ctx.fire(
+            level_entry,
+            subject=limit.id,
+            params={
+                "value": fmt_num(deepest),
+                "zones": ctx.zone_names(zones),
+                "max": fmt_num(limit.max_mm),
+                "limit": limit.name,
+            },
+            extra_sources=limit.sources,
+            evidence=limit.evidence,
+        )
+
+
 def screen_course(ctx: Context) -> None:
     protocol = ctx.protocol
+    planned = max(ctx.plan.session_number, ctx.plan.course_sessions_planned or 0)
     if protocol is None:
+        fb = ctx.fallback
+        names = {"technique": ctx.technique.name}
+        ctx.fire(
+            ctx.rule("rule.protocol-missing"),
+            params={
+                **names,
+                "min": fb.min_days,
+                "max": fb.max_days,
+                "sessions": fb.max_sessions,
+                "volume": fmt_num(fb.max_volume),
+            },
+        )
+        if planned > fb.max_sessions:
+            ctx.fire(
+                ctx.rule("rule.course-length"),
+                params={
+                    **names,
+                    "protocol": ctx.technique.name,
+                    "value": planned,
+                    "max": fb.max_sessions,
+                },
+                extra_sources=fb.sessions_sources,
+                evidence=fb.sessions_evidence,
+            )
         return
     names = {"protocol": protocol.name, "technique": ctx.technique.name}
-    planned = max(ctx.plan.session_number, ctx.plan.course_sessions_planned or 0)
     if planned > protocol.sessions.max:
         ctx.fire(
             ctx.rule("rule.course-length"),
