@@ -14,7 +14,20 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Limit:
+    """One candidate limit with the evidence and sources of the entry that sets it."""
+
+    value: float
+    evidence: str | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Fallback:
+    # Every candidate minimum interval / maximum volume: the engine applies each, so a
+    # marketing-only candidate can only warn while a cited one keeps its level.
+    min_candidates: tuple[Limit, ...]
+    volume_candidates: tuple[Limit, ...]
     min_days: int
     min_evidence: str | None
     min_sources: tuple[str, ...]
@@ -49,6 +62,12 @@ def fallback_for(ctx: Any) -> Fallback:
     def ev(p: Any) -> str:
         return p.interval_evidence or p.evidence
 
+    min_candidates = [Limit(ctx.param(rule_min, "default_min_days"), None, ())]
+    volume_candidates = [Limit(ctx.param(volume, "default_max_ml"), None, ())]
+    for p in protocols:
+        min_candidates.append(Limit(p.interval_days.min, ev(p), p.sources))
+        if p.max_volume_ml is not None:
+            volume_candidates.append(Limit(p.max_volume_ml, p.evidence, p.sources))
     min_days, min_ev, min_src = int(ctx.param(rule_min, "default_min_days")), None, ()
     max_days, max_ev, max_src = int(ctx.param(rule_max, "default_max_days")), None, ()
     sessions, s_ev, s_src = int(ctx.param(course, "default_max_sessions")), None, ()
@@ -66,6 +85,7 @@ def fallback_for(ctx: Any) -> Fallback:
     # minimum wins (too early is the safety question), the maximum moves with it.
     max_days = max(max_days, min_days)
     return Fallback(
+        tuple(min_candidates), tuple(volume_candidates),
         min_days, min_ev, min_src, max_days, max_ev, max_src,
         sessions, s_ev, s_src, vol, v_ev, v_src,
     )  # fmt: skip

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from mesoclinic.core.knowledge.models import Text
+from mesoclinic.core.knowledge.models import LEVEL_RANK, Text
 from mesoclinic.core.screening.context import Context, add_months, fmt_num, join
+from mesoclinic.core.screening.defaults import Limit
 
 
 def screen_products(ctx: Context) -> None:
@@ -21,18 +22,23 @@ def screen_products(ctx: Context) -> None:
         limit = ctx.protocol.max_volume_ml
         if "default_max_ml" in ctx.policy.params.get(rule.id, {}):
             limit = min(limit, default_max)  # a clinic cap is never loosened by a protocol
-        extra, evidence = ctx.protocol.sources, ctx.protocol.evidence
+        candidates = [Limit(limit, ctx.protocol.evidence, ctx.protocol.sources)]
     elif ctx.protocol is None:
-        fb = ctx.fallback
-        limit, extra, evidence = fb.max_volume, fb.volume_sources, fb.volume_evidence
+        candidates = list(ctx.fallback.volume_candidates)
     else:
-        limit, extra, evidence = default_max, (), None
-    if total > limit + 1e-9:
+        candidates = [Limit(default_max, None, ())]
+    violated = [c for c in candidates if total > c.value + 1e-9]
+    if violated:
+        # The strictest verdict among the broken limits, then the lowest limit.
+        def rank(c: Limit) -> tuple[int, float]:
+            return (LEVEL_RANK[ctx.level(rule, c.evidence or rule.evidence)], -c.value)
+
+        worst = max(violated, key=rank)
         ctx.fire(
             rule,
-            params={"value": fmt_num(round(total, 3)), "max": fmt_num(limit)},
-            extra_sources=extra,
-            evidence=evidence,
+            params={"value": fmt_num(round(total, 3)), "max": fmt_num(worst.value)},
+            extra_sources=worst.sources,
+            evidence=worst.evidence,
         )
 
     for pid in dict.fromkeys(i.product for i in plan.products):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from mesoclinic.core.knowledge.models import LEVEL_RANK
 from mesoclinic.core.screening.context import Context, fmt_num
+from mesoclinic.core.screening.defaults import Limit
 
 
 def _last_in_zone(ctx: Context, zone: str) -> date | None:
@@ -16,6 +18,7 @@ def _last_in_zone(ctx: Context, zone: str) -> date | None:
 def screen_intervals(ctx: Context) -> None:
     protocol = ctx.protocol
     rule_min, rule_max = ctx.rule("rule.interval-min"), ctx.rule("rule.interval-max")
+    fb = ctx.fallback
     if protocol is not None:
         min_days = protocol.interval_days.min
         max_days = protocol.interval_days.max
@@ -25,23 +28,32 @@ def screen_intervals(ctx: Context) -> None:
     else:
         # Absence of a protocol never loosens: the strictest of the rule defaults
         # and of every protocol for this technique (and products).
-        fb = ctx.fallback
         min_days, evidence, extra = fb.min_days, fb.min_evidence, fb.min_sources
         max_days, max_evidence, max_extra = fb.max_days, fb.max_evidence, fb.max_sources
+    candidates = (
+        [Limit(min_days, evidence, extra)] if protocol is not None else list(fb.min_candidates)
+    )
     for zone in ctx.plan.zones:
         last = _last_in_zone(ctx, zone)
         if last is None:
             continue
         days = (ctx.today - last).days
         params = {"zones": ctx.kb.zone[zone].name, "days": days, "min": min_days, "max": max_days}
-        if days < min_days:
+        violated = [c for c in candidates if days < c.value]
+        if violated:
+            # The strictest verdict among the limits this interval breaks, then the longest.
+            def rank(c: Limit) -> tuple[int, float]:
+                ev = _weaker(rule_min.evidence, c.evidence)
+                return (LEVEL_RANK[ctx.level(rule_min, ev)], c.value)
+
+            worst = max(violated, key=rank)
             ctx.fire(
                 rule_min,
                 subject=zone,
-                params=params,
-                until=last + timedelta(days=min_days),
-                extra_sources=extra,
-                evidence=_weaker(rule_min.evidence, evidence),
+                params={**params, "min": int(worst.value)},
+                until=last + timedelta(days=int(worst.value)),
+                extra_sources=worst.sources,
+                evidence=_weaker(rule_min.evidence, worst.evidence),
             )
         elif days > max_days and ctx.plan.session_number > 1:
             ctx.fire(
