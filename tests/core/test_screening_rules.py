@@ -715,6 +715,38 @@ FIRING = [
         "rule.protocol-missing",
         "warn",
     ),
+    (
+        "procedure-window",
+        clean_request,
+        [
+            (
+                "visit.recent_procedures",
+                [{"procedure": "procedure.filler", "date": AGO(6), "zones": ["zone.perioral"]}],
+            )
+        ],
+        "rule.procedure-window",
+        "warn",
+    ),
+    (
+        "anaesthetic-dose",
+        clean_request,
+        [
+            ("patient.weight_kg", 50.0),
+            (
+                "plan.products",
+                [{"product": "product.lidocaine-1", "volume_ml": 25.0, "lot": LOT_OK}],
+            ),
+        ],
+        "rule.anaesthetic-dose",
+        "block",
+    ),
+    (
+        "anaesthetic-weight-missing",
+        clean_request,
+        [("plan.products", [{"product": "product.lidocaine-1", "volume_ml": 2.0, "lot": LOT_OK}])],
+        "rule.anaesthetic-weight-missing",
+        "warn",
+    ),
 ]
 
 # (case id, base, mutations, rule that must NOT fire)

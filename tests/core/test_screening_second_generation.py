@@ -162,3 +162,87 @@ def test_off_label_use_is_allowed_only_by_a_physician_where_the_clinic_allows_it
     assert _levels(run(data, policy=policy)).get("rule.product-zone-label") == "warn"
     nurse = mutate(data, "plan.practitioner.physician", False)
     assert _levels(run(nurse, policy=policy)).get("rule.product-zone-label") == "block"
+
+
+# --- 8. other procedures by type and zone -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("procedure", "days_ago", "zone", "fires"),
+    [
+        ("procedure.laser", 5, "zone.cheeks", True),
+        ("procedure.laser", 5, "zone.periorbital", True),  # adjacent to the cheeks
+        ("procedure.laser", 5, "zone.thighs", False),
+        ("procedure.laser", 20, "zone.cheeks", False),
+        ("procedure.chemical-peel", 10, "zone.cheeks", True),
+        ("procedure.botulinum", 7, "zone.cheeks", True),
+        ("procedure.filler", 7, "zone.cheeks", True),
+        ("procedure.microneedling", 7, "zone.cheeks", True),
+    ],
+)
+def test_a_recent_procedure_counts_for_its_window_in_its_zone(procedure, days_ago, zone, fires):
+    data = mutate(
+        clean_request(),
+        "visit.recent_procedures",
+        [{"procedure": procedure, "date": AGO(days_ago), "zones": [zone]}],
+    )
+    assert ("rule.procedure-window" in _levels(run(data))) is fires
+
+
+def test_a_recent_procedure_without_a_zone_counts_everywhere():
+    data = mutate(
+        clean_request(),
+        "visit.recent_procedures",
+        [{"procedure": "procedure.laser", "date": AGO(5)}],
+    )
+    assert "rule.procedure-window" in _levels(run(data))
+
+
+def test_every_procedure_window_is_sourced():
+    assert KB.procedure_window
+    for window in KB.procedure_window.values():
+        assert window.sources and window.days > 0
+        if window.evidence == "marketing":
+            assert window.level in ("ok", "warn")
+
+
+# --- 11. local anaesthetic by body weight ----------------------------------------------
+
+
+def _lidocaine(volume_ml: float, weight_kg: float | None) -> dict:
+    data = mutate(
+        clean_request(),
+        "plan.products",
+        [
+            {
+                "product": "product.lidocaine-1",
+                "volume_ml": volume_ml,
+                "lot": {"number": "L-1", "expiry": "2027-01-31"},
+            }
+        ],
+    )
+    if weight_kg is not None:
+        data = mutate(data, "patient.weight_kg", weight_kg)
+        data = mutate(data, "patient.weight_date", AGO(10))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("volume_ml", "weight_kg", "level"),
+    [
+        (10.0, 60.0, None),  # 100 mg, max 270 mg
+        (23.0, 60.0, "warn"),  # 230 mg, near the maximum
+        (30.0, 60.0, "block"),  # 300 mg > 4.5 mg/kg x 60 kg
+        (31.0, 90.0, "block"),  # 310 mg > the 300 mg ceiling whatever the weight
+    ],
+)
+def test_the_local_anaesthetic_total_is_compared_with_the_maximum_per_kg(
+    volume_ml, weight_kg, level
+):
+    levels = _levels(run(_lidocaine(volume_ml, weight_kg)))
+    assert levels.get("rule.anaesthetic-dose") == level
+
+
+def test_without_a_body_weight_a_local_anaesthetic_session_warns():
+    levels = _levels(run(_lidocaine(5.0, None)))
+    assert levels.get("rule.anaesthetic-weight-missing") == "warn"

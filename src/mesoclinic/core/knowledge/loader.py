@@ -39,6 +39,7 @@ from mesoclinic.core.knowledge.models import (
     MedicationClass,
     Medicine,
     Procedure,
+    ProcedureWindow,
     Product,
     Protocol,
     Rule,
@@ -116,6 +117,7 @@ class KnowledgeBase:
         self.device: dict[str, Device] = tables["device"]
         self.finding: dict[str, Finding] = tables["finding"]
         self.procedure: dict[str, Procedure] = tables["procedure"]
+        self.procedure_window: dict[str, ProcedureWindow] = tables["procedure_window"]
         self.zone: dict[str, Zone] = tables["zone"]
         self.technique: dict[str, Technique] = tables["technique"]
         self.depth_limit: dict[str, DepthLimit] = tables["depth_limit"]
@@ -336,6 +338,8 @@ def _check(kb: KnowledgeBase) -> None:
             for other in entry.adjacent:
                 if other in kb.zone and entry.id not in kb.zone[other].adjacent:
                     c.fail(entry.id, "adjacent", f"{other} does not list {entry.id} back")
+        elif table == "procedure_window":
+            c.refs(entry.id, "procedures", entry.procedures, "procedure")
         elif table == "depth_limit":
             c.refs(entry.id, "zones", entry.zones, "zone")
             c.refs(entry.id, "techniques", entry.techniques, "technique")
@@ -368,7 +372,7 @@ def _check(kb: KnowledgeBase) -> None:
             c.fail(entry.id, "min_age", "min_age is greater than max_age")
         # Marketing alone never blocks or postpones (knowledge/README.md).
         if (
-            table in ("contraindication", "rule", "depth_limit")
+            table in ("contraindication", "rule", "depth_limit", "procedure_window")
             and entry.evidence == "marketing"
             and LEVEL_RANK[entry.level] > LEVEL_RANK["warn"]
         ):

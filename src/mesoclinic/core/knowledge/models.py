@@ -192,6 +192,21 @@ class Procedure(Entry):
     name: Text
 
 
+class ProcedureWindow(Entry):
+    """How long after another procedure a session waits, in the same or a nearby zone.
+
+    `zone_scoped`: only when the procedure's zone is a planned zone or next to one
+    (a procedure recorded without zones counts everywhere).
+    """
+
+    name: Text
+    procedures: tuple[Id, ...] = Field(min_length=1)
+    days: int = Field(gt=0)
+    zone_scoped: bool = True
+    level: Level
+    note: Text | None = None
+
+
 class Zone(Entry):
     name: Text
     region: Literal["face", "neck", "hands", "body", "scalp"]
@@ -509,6 +524,7 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "device": (Device, "device."),
     "finding": (Finding, "finding."),
     "procedure": (Procedure, "procedure."),
+    "procedure_window": (ProcedureWindow, "window."),
     "zone": (Zone, "zone."),
     "technique": (Technique, "technique."),
     "depth_limit": (DepthLimit, "depth."),

@@ -23,6 +23,8 @@ def request_check(request: ScreeningRequest, *, kb: KnowledgeBase, today: date) 
     if p.birth_date > today:
         problems.append("patient.birth_date: in the future")
     known("patient.conditions", p.conditions, "condition", "condition")
+    if p.weight_date is not None and p.weight_date > today:
+        problems.append("patient.weight_date: in the future")
     for i, code in enumerate(p.allergies):
         if code not in kb.ingredient and code not in kb.allergy_group:
             problems.append(

@@ -14,6 +14,7 @@ from mesoclinic.core.screening.contraindications import (
     screen_contraindication,
     screen_unrecognised,
 )
+from mesoclinic.core.screening.procedures import screen_anaesthetic, screen_procedure_windows
 from mesoclinic.core.screening.products import screen_products
 from mesoclinic.core.screening.request import ScreeningRequest
 from mesoclinic.core.screening.result import ScreeningResult
@@ -54,5 +55,7 @@ def screen(
     screen_practitioner(ctx)
     screen_age(ctx)
     screen_other_procedures(ctx)
+    screen_procedure_windows(ctx)
+    screen_anaesthetic(ctx)
     screen_unrecognised(ctx)
     return ctx.result()

@@ -62,6 +62,9 @@ class PatientFacts(_In):
     implanted_devices: tuple[str, ...] = ()
     surgeries: tuple[Surgery, ...] = ()
     skin_type: int | None = Field(default=None, ge=1, le=6)
+    # Body weight (kg) and the day it was measured: local-anaesthetic maxima are per kg.
+    weight_kg: float | None = Field(default=None, gt=0, le=400)
+    weight_date: date | None = None
 
 
 class SiteFinding(_In):

@@ -90,4 +90,7 @@ ENGINE_RULE_IDS = (
     "rule.condition-unrecognised",
     "rule.depth-zone-limit",
     "rule.protocol-missing",
+    "rule.procedure-window",
+    "rule.anaesthetic-dose",
+    "rule.anaesthetic-weight-missing",
 )
