@@ -180,3 +180,38 @@ def test_an_appointment_of_a_plan_that_is_not_running_cannot_be_checked_in(day, 
     with pytest.raises(ValidationError, match="it cannot be treated"):
         checked_in(day)
     assert not _history(day.patient).exists()
+
+
+def test_the_zone_of_a_recent_procedure_decides_whether_its_window_applies(day):
+    import datetime as dt
+
+    from mesoclinic.charting.services import clinic_today
+
+    today = clinic_today(day.appointment.clinic, NOW)
+    laser = dict(yes=True, code="procedure.laser", on_date=today - dt.timedelta(days=5))
+    far = checked_in(
+        day,
+        answers={**no_answers(), "vq.recent-procedures": Answer(**laser, zones=("zone.thighs",))},
+    )
+    rules = {v["rule_id"] for v in far.screening_result["verdicts"]}
+    assert "rule.procedure-window" not in rules
+    assert far.checkin_answers["vq.recent-procedures"]["zones"] == ["zone.thighs"]
+    near = checked_in(
+        day,
+        answers={**no_answers(), "vq.recent-procedures": Answer(**laser, zones=("zone.cheeks",))},
+    )
+    assert "rule.procedure-window" in {v["rule_id"] for v in near.screening_result["verdicts"]}
+
+
+def test_a_typed_medicine_or_condition_needs_no_class_and_unknown_text_warns(day):
+    session = checked_in(
+        day,
+        answers={
+            **no_answers(),
+            "vq.new-medications": Answer(yes=True, text="Эликвис 5 мг"),
+            "vq.new-conditions": Answer(yes=True, text="Болезнь Фабри"),
+        },
+    )
+    levels = {v["rule_id"]: v["level"] for v in session.screening_result["verdicts"]}
+    assert levels["ci.anticoagulant"] == "block"
+    assert levels["rule.condition-unrecognised"] == "warn"

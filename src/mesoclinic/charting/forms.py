@@ -23,9 +23,13 @@ def _key(qid: str) -> str:
 class CheckinForm(forms.Form):
     """One yes/no per visit question (all required); a yes may need a coded detail."""
 
-    def __init__(self, *args, questions, kb, language: str, **kwargs):
+    def __init__(self, *args, questions, kb, language: str, zones=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = questions
+        # Where a finding is: the planned zones and the zones next to them (a finding
+        # near the site counts); where another procedure was: any zone.
+        near = list(dict.fromkeys([*zones, *(a for z in zones for a in kb.zone[z].adjacent)]))
+        zone_names = {zid: z.name.get(language) for zid, z in kb.zone.items()}
         self.rows = []
         for q in questions:
             key = _key(q.id)
@@ -41,6 +45,17 @@ class CheckinForm(forms.Form):
                     choices=[("", "—"), *sc.detail_choices(kb=kb, kind=kind, language=language)],
                 )
                 details.append(f"{key}__code")
+            if q.fact in ("visit.site_findings", "visit.recent_procedures"):
+                options = near if q.fact == "visit.site_findings" else list(kb.zone)
+                self.fields[f"{key}__zones"] = forms.MultipleChoiceField(
+                    label=_("Where (zones; none chosen: the planned zones)")
+                    if q.fact == "visit.site_findings"
+                    else _("Where (zones; none chosen: counts for every zone)"),
+                    required=False,
+                    choices=[(z, zone_names[z]) for z in options],
+                    widget=forms.SelectMultiple(attrs={"size": 4}),
+                )
+                details.append(f"{key}__zones")
             if kind in ("surgery", "procedure"):
                 self.fields[f"{key}__date"] = forms.DateField(
                     label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -102,6 +117,7 @@ class CheckinForm(forms.Form):
                 code=self.cleaned_data.get(f"{key}__code") or "",
                 on_date=self.cleaned_data.get(f"{key}__date"),
                 text=self.cleaned_data.get(f"{key}__text") or "",
+                zones=tuple(self.cleaned_data.get(f"{key}__zones") or ()),
             )
         return out
 

@@ -60,6 +60,9 @@ class Answer:
     code: str = ""
     on_date: dt.date | None = None
     text: str = ""
+    # Where a site finding or another procedure is; empty: the planned zones
+    # (a finding) or every zone (a procedure).
+    zones: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         return {
@@ -67,6 +70,7 @@ class Answer:
             "code": self.code,
             "date": self.on_date.isoformat() if self.on_date else None,
             "text": self.text,
+            "zones": list(self.zones),
         }
 
 
@@ -127,7 +131,8 @@ def apply_answers(
         elif fact == "visit.site_findings":
             findings = (question.finding,) if question.finding else DCA_NECK_FINDINGS
             for finding in findings:
-                visit["site_findings"].append(SiteFinding(finding=finding, zones=zones))
+                where = tuple(answer.zones) or zones
+                visit["site_findings"].append(SiteFinding(finding=finding, zones=where))
         elif fact == "patient.medications":
             # A typed name is recognised by the engine; its classes add to the chosen one.
             medications.append(
@@ -148,7 +153,9 @@ def apply_answers(
             surgeries.append(Surgery(date=answer.on_date or today, description=answer.text or None))
         elif fact == "visit.recent_procedures":
             visit["recent_procedures"].append(
-                OtherProcedure(procedure=answer.code, date=answer.on_date or today, zones=zones)
+                OtherProcedure(
+                    procedure=answer.code, date=answer.on_date or today, zones=tuple(answer.zones)
+                )
             )
     patient_facts = p.model_copy(
         update={

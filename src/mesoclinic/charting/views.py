@@ -128,7 +128,13 @@ def checkin_view(request, appointment_id: int):
     language = appointment.patient.preferred_language or "en"
     language = "ru" if language.startswith("ru") else "en"
     questions = sc.visit_questions(kb=kb, product_ids=plan.product_ids if plan else [])
-    form = CheckinForm(request.POST or None, questions=questions, kb=kb, language=language)
+    form = CheckinForm(
+        request.POST or None,
+        questions=questions,
+        kb=kb,
+        language=language,
+        zones=tuple(plan.zones) if plan else (),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_checkin(

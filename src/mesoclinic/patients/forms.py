@@ -43,6 +43,21 @@ class PatientForm(forms.Form):
         empty_value=None,
         required=False,
     )
+    weight_kg = forms.DecimalField(
+        label=_("Body weight (kg)"),
+        required=False,
+        max_digits=5,
+        decimal_places=1,
+        min_value=1,
+        max_value=400,
+    )
+    weight_date = forms.DateField(
+        label=_("Weighed on"),
+        required=False,
+        widget=DateInput(),
+        input_formats=DATE_INPUT_FORMATS,
+        help_text=_("Local-anaesthetic doses are checked against the weight."),
+    )
     data_consent = forms.BooleanField(
         label=_("Consents to processing of personal data"), required=False
     )

@@ -235,6 +235,8 @@ def screening_facts(*, scope: Scope, patient: Patient):
             if f.on_date is not None
         ),
         skin_type=patient.fitzpatrick,
+        weight_kg=float(patient.weight_kg) if patient.weight_kg is not None else None,
+        weight_date=patient.weight_date if patient.weight_kg is not None else None,
     )
     procedures = tuple(
         OtherProcedure(procedure=f.code, date=f.on_date, zones=tuple(f.zones))

@@ -27,6 +27,8 @@ DEMOGRAPHIC_FIELDS = (
     "email",
     "preferred_language",
     "fitzpatrick",
+    "weight_kg",
+    "weight_date",
     "photo_consent",
     "data_consent",
 )
@@ -104,6 +106,17 @@ def patient_duplicates(
     return list(qs)
 
 
+def _check_weight(weight_kg, weight_date: dt.date | None, today: dt.date) -> None:
+    if weight_kg is None:
+        return
+    if not 0 < weight_kg <= 400:
+        raise ValidationError({"weight_kg": _("Give the body weight in kg (more than 0).")})
+    if weight_date is None:
+        raise ValidationError({"weight_date": _("Give the day the patient was weighed.")})
+    if weight_date > today:
+        raise ValidationError({"weight_date": _("This date is in the future.")})
+
+
 @transaction.atomic
 def patient_create(
     *,
@@ -118,6 +131,8 @@ def patient_create(
     email: str = "",
     preferred_language: str = "en",
     fitzpatrick: int | None = None,
+    weight_kg=None,
+    weight_date: dt.date | None = None,
     photo_consent: bool = False,
     data_consent: bool = False,
     allow_duplicate: bool = False,
@@ -130,6 +145,7 @@ def patient_create(
     """
     scope.require("patients.edit_demographics")
     _check_birth_date(birth_date, today)
+    _check_weight(weight_kg, weight_date, today)
     patient = Patient(
         organisation_id=scope.organisation_id,
         home_clinic_id=scope.clinic_id,
@@ -142,6 +158,8 @@ def patient_create(
         email=email.strip(),
         preferred_language=preferred_language,
         fitzpatrick=fitzpatrick,
+        weight_kg=weight_kg,
+        weight_date=weight_date,
         photo_consent=photo_consent,
         data_consent=data_consent,
     )
@@ -172,6 +190,12 @@ def patient_update(
         raise TypeError(f"not demographic fields: {sorted(unknown)}")
     if "birth_date" in changes:
         _check_birth_date(changes["birth_date"], today)
+    if "weight_kg" in changes or "weight_date" in changes:
+        _check_weight(
+            changes.get("weight_kg", patient.weight_kg),
+            changes.get("weight_date", patient.weight_date),
+            today,
+        )
     diff = {}
     for name, value in changes.items():
         if isinstance(value, str):

@@ -164,6 +164,8 @@ def _history_from_checkin(
             ):
                 continue
             fields.update(code=answer.code, label=label, on_date=on_date)
+            if kind == FactKind.PROCEDURE and answer.zones:
+                fields["zones"] = list(answer.zones)
         try:
             previous = next((f for f in current if f.kind == kind), None)
             if kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING) and previous is not None:
