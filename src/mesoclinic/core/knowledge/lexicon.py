@@ -11,6 +11,7 @@ word of six or more letters may also match with one letter missing or extra.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ mite cardio film coated sr xr er mr prn as needed
 """
 
 
+@functools.lru_cache(maxsize=65536)
 def word_key(word: str) -> str:
     """The matching key of one word (lower-cased, transliterated, folded)."""
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word.lower())
@@ -71,6 +73,9 @@ def word_key(word: str) -> str:
 _NOISE = frozenset(word_key(w) for w in _NOISE_WORDS.split()) - {""}
 
 
+# Pure functions of their text, called for every medicine and condition of every
+# request: names recur across patients, so the keys are cached (bounded).
+@functools.lru_cache(maxsize=16384)
 def text_keys(text: str) -> tuple[str, ...]:
     """The keys of the meaningful words of `text` (dose and form words dropped)."""
     keys = []
