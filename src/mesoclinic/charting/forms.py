@@ -130,6 +130,19 @@ class OverrideForm(forms.Form):
     )
 
 
+class ScreeningSettingsForm(forms.Form):
+    override_cosign_required = forms.BooleanField(
+        label=_("An override needs a second clinician's co-signature"), required=False
+    )
+    off_label_by_physician = forms.BooleanField(
+        label=_(
+            "A physician may use a label-restricted product outside its labelled zones "
+            "(recorded as a warning)"
+        ),
+        required=False,
+    )
+
+
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label=_("Addendum"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000

@@ -22,4 +22,9 @@ urlpatterns = [
         views.aftercare_durations_view,
         name="aftercare_durations",
     ),
+    path(
+        "screening-settings/<int:clinic_id>/",
+        views.screening_settings_view,
+        name="screening_settings",
+    ),
 ]
