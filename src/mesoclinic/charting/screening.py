@@ -260,6 +260,7 @@ def chart_screen(
     physician: bool,
     today: dt.date,
     kb: KnowledgeBase | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> ScreeningResult:
     """Screen what was charted: each technique with its zones, depths and lots, then totals.
 
@@ -294,7 +295,7 @@ def chart_screen(
             }
         )
         request = base_request.model_copy(update={"plan": PlannedSession(**dict(session))})
-        results.append(screen(request, kb=kb, today=today))
+        results.append(screen(request, kb=kb, today=today, policy=policy))
     if len(groups) <= 1:
         return result_merge(results, kb=kb)
     # Volumes per product and per session add up over every technique of the session.
@@ -309,7 +310,7 @@ def chart_screen(
         }
     )
     request = base_request.model_copy(update={"plan": PlannedSession(**dict(whole))})
-    totals = screen(request, kb=kb, today=today)
+    totals = screen(request, kb=kb, today=today, policy=policy)
     merged = result_merge(results, kb=kb, skip=SESSION_TOTAL_RULES)
     session_verdicts = [v for v in totals.verdicts if v.rule_id in SESSION_TOTAL_RULES]
     return result_merge([merged], kb=kb, extra=session_verdicts)

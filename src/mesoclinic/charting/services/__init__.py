@@ -48,6 +48,7 @@ from mesoclinic.charting.services.common import (  # noqa: F401
     verdict_text,
 )
 from mesoclinic.charting.services.overrides import (  # noqa: F401
+    screening_policy_for,
     screening_settings_for,
     screening_settings_update,
     session_override,

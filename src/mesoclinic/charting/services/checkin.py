@@ -29,6 +29,7 @@ from mesoclinic.charting.services.common import (
     practitioner_credentials,
     verdict_text,
 )
+from mesoclinic.charting.services.overrides import screening_policy_for
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
 from mesoclinic.consultations.services import plan_current_consent
@@ -248,7 +249,8 @@ def session_checkin(
         requests = checkin_request(
             scope=scope, appointment=appointment, plan=plan, answers=answers, today=today
         )
-        results = [screen(r, kb=kb, today=today) for r in requests]
+        policy = screening_policy_for(clinic_id=clinic.pk)
+        results = [screen(r, kb=kb, today=today, policy=policy) for r in requests]
     except ScreeningInputError as exc:
         raise ValidationError(
             _("The record cannot be screened: %(problems)s") % {"problems": "; ".join(exc.problems)}

@@ -38,6 +38,13 @@ def screening_settings_for(*, clinic_id: int) -> ScreeningSettings:
     return found
 
 
+def screening_policy_for(*, clinic_id: int) -> dict:
+    """The clinic's settings as the screening engine's policy (see core.knowledge.policy)."""
+    return {
+        "off_label_by_physician": screening_settings_for(clinic_id=clinic_id).off_label_by_physician
+    }
+
+
 @transaction.atomic
 def screening_settings_update(
     *,
