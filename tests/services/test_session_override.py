@@ -71,3 +71,12 @@ def test_only_the_owner_sets_the_co_signature_rule(day):
         screening_settings_update(
             scope=day.scope, clinic=day.world.clinic, override_cosign_required=True, now=NOW
         )
+
+
+def test_every_override_shows_on_the_patients_record(day, client):
+    session = _anticoagulant(day)
+    session_override(scope=day.scope, session=session, reason="Cardiologist agreed", now=NOW)
+    client.force_login(day.world.users["nurse"])
+    page = client.get(f"/patients/{session.patient_id}/").content.decode()
+    assert 'data-testid="overrides"' in page
+    assert "Cardiologist agreed" in page
