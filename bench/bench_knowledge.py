@@ -206,14 +206,14 @@ def main() -> int:
     return 0
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section (heading to next '## ') and leave the rest alone."""
+def write_section(path: Path, section: str, heading: str = HEADING) -> None:
+    """Replace one benchmark's section (heading to next '## ') and leave the rest alone."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    start = text.find(HEADING)
+    start = text.find(heading)
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + section
     else:
-        end = text.find("\n## ", start + len(HEADING))
+        end = text.find("\n## ", start + len(heading))
         tail = text[end + 1 :] if end != -1 else ""
         text = text[:start] + section + ("\n" + tail if tail else "")
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@
     mesoclinic knowledge check [--data DIR] [--overlay DIR ...]
     mesoclinic knowledge show ID [--data DIR] [--overlay DIR ...]
     mesoclinic screen [FILE|-] [--today YYYY-MM-DD] [--policy FILE] [--data DIR]
+    mesoclinic knowledge recognise TEXT [--kind medicine|condition]
 
 Exit codes: 0 success (``screen`` exits 0 whatever the verdict and prints
 the result as JSON), 2 bad input or an invalid knowledge base, with the
@@ -51,6 +52,13 @@ def register(subparsers: Any) -> None:
     show.add_argument("id", help="entry id, e.g. ci.pregnancy")
     _add_base_options(show)
     show.set_defaults(handler=knowledge_show, func=knowledge_show)
+    rec = ksub.add_parser(
+        "recognise", help="show how typed medicine or condition text is recognised (JSON)"
+    )
+    rec.add_argument("text", help='typed text, e.g. "Ксарелто 20 мг; аспирин"')
+    rec.add_argument("--kind", choices=("medicine", "condition"), default="medicine")
+    _add_base_options(rec)
+    rec.set_defaults(handler=knowledge_recognise, func=knowledge_recognise)
 
     scr = subparsers.add_parser("screen", help="screen a planned session (JSON in, JSON out)")
     scr.add_argument("file", nargs="?", default="-", help="request JSON file, or - for stdin")
@@ -129,6 +137,34 @@ def knowledge_show(
     json.dump(data, out, ensure_ascii=False, indent=2)
     print(file=out)
     return EXIT_OK
+
+
+def knowledge_recognise(
+    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Print what each part of a typed list is recognised as (exit 1 if any part is not)."""
+    from mesoclinic.core.knowledge.lexicon import conditions_find, medicines_find, medicines_split
+
+    out, err = out or sys.stdout, err or sys.stderr
+    kb = _load(args, err)
+    if kb is None:
+        return EXIT_BAD_INPUT
+    rows = []
+    for part in medicines_split(args.text):
+        if args.kind == "medicine":
+            found = [
+                {"id": m.id, "name": m.name.en, "atc": list(m.atc), "classes": list(m.classes)}
+                for m in medicines_find(kb, part)
+            ]
+        else:
+            found = [
+                {"id": c, "name": kb.condition[c].name.en, "icd10": list(kb.condition[c].icd10)}
+                for c in conditions_find(kb, part)
+            ]
+        rows.append({"text": part, "recognised": found})
+    json.dump(rows, out, ensure_ascii=False, indent=2)
+    print(file=out)
+    return EXIT_OK if all(r["recognised"] for r in rows) else 1
 
 
 def screen_command(

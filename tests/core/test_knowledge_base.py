@@ -119,7 +119,9 @@ def test_disagreements_default_to_the_stricter_side_and_may_be_relaxed():
         ci = KB.contraindication[ci_id]
         assert ci.level == "block" and ci.floor == "warn"
     isotretinoin = KB.contraindication["ci.isotretinoin"]
-    assert isotretinoin.level == "warn"
+    # The label (avoid procedures during treatment and 6 months after) sets the
+    # default; the consensus (no blanket delay) is the lenient side a clinic may choose.
+    assert isotretinoin.level == "postpone" and isotretinoin.floor == "warn"
     assert {KB.source[s].evidence for s in isotretinoin.sources} == {"label", "guideline"}
 
 
@@ -309,6 +311,48 @@ MALFORMED = [
         'fact = "visit.menstruation"',
         'fact = "visit.moon_phase"',
         ("visit_questions.toml", "vq.menstruation", "fact"),
+    ),
+    (
+        "medicine-unknown-class",
+        "medicines.toml",
+        'classes = ["medclass.anticoagulant"]',
+        'classes = ["medclass.blood-thinner"]',
+        ("medicines.toml", "medicine.warfarin", "classes"),
+    ),
+    (
+        "medicine-name-clash",
+        "medicines.toml",
+        '"Eliquis"',
+        '"Eliquis", "Xarelto"',
+        ("medicines.toml", "medicine.apixaban", "names"),
+    ),
+    (
+        "condition-synonym-clash",
+        "vocabularies.toml",
+        '"тромбоцитопения"',
+        '"тромбоцитопения", "гемофилия"',
+        ("vocabularies.toml", "condition.thrombocytopenia", "synonyms"),
+    ),
+    (
+        "condition-without-icd10",
+        "vocabularies.toml",
+        'icd10 = ["R13"]',
+        "icd10 = []",
+        ("vocabularies.toml", "condition.dysphagia", "icd10"),
+    ),
+    (
+        "washout-without-source",
+        "vocabularies.toml",
+        'washout = { days = 5, sources = ["src.chest-2022-perioperative"]',
+        "washout = { days = 5, sources = []",
+        ("vocabularies.toml", "medclass.anticoagulant", "washout.sources"),
+    ),
+    (
+        "washout-unknown-source",
+        "vocabularies.toml",
+        'washout = { days = 5, sources = ["src.chest-2022-perioperative"]',
+        'washout = { days = 5, sources = ["src.somewhere"]',
+        ("vocabularies.toml", "medclass.anticoagulant", "washout.sources"),
     ),
 ]
 

@@ -150,3 +150,19 @@ def test_the_mesoclinic_command_registers_the_subcommands():
     )
     assert proc.returncode == 0, proc.stderr
     assert "knowledge base OK" in proc.stdout
+
+
+def test_recognise_prints_each_typed_medicine_with_its_atc_code_and_classes():
+    code, out, _ = call("knowledge", "recognise", "Ксарелто 20 мг; Plavix, зелёный чай")
+    rows = json.loads(out)
+    assert [r["text"] for r in rows] == ["Ксарелто 20 мг", "Plavix", "зелёный чай"]
+    assert rows[0]["recognised"][0]["atc"] == ["B01AF01"]
+    assert rows[1]["recognised"][0]["classes"] == ["medclass.antiplatelet"]
+    assert rows[2]["recognised"] == []
+    assert code == 1  # something was not recognised
+
+
+def test_recognise_conditions_with_icd10():
+    code, out, _ = call("knowledge", "recognise", "сахарный диабет", "--kind", "condition")
+    assert code == 0
+    assert json.loads(out)[0]["recognised"][0]["icd10"] == ["E14.9"]

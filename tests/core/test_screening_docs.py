@@ -21,6 +21,7 @@ EXPECTED = {
     "ok-face-session.json": "ok",
     "postpone-herpes-and-interval.json": "postpone",
     "block-submental-dca.json": "block",
+    "block-typed-medicines.json": "block",
 }
 
 

@@ -238,6 +238,7 @@ def test_today_is_never_read_from_the_clock():
             "technique": "technique.papule",
             "zones": ["zone.cheeks"],
             "depth_mm": 1.5,
+            "protocol": "protocol.skinbooster-ha",
             "products": [
                 {
                     "product": "product.ha-skinbooster",

@@ -247,7 +247,7 @@ FIRING = [
         clean_request,
         [("patient.medications", [{"classes": ["medclass.isotretinoin"]}])],
         "ci.isotretinoin",
-        "warn",
+        "postpone",
     ),
     (
         "isotretinoin-stopped-30d",
@@ -259,7 +259,7 @@ FIRING = [
             )
         ],
         "ci.isotretinoin",
-        "warn",
+        "postpone",
     ),
     (
         "dysphagia-dca",
@@ -507,7 +507,7 @@ FIRING = [
         dca_request,
         [("plan.zones", ["zone.submental", "zone.abdomen"])],
         "rule.product-zone-label",
-        "warn",
+        "block",
     ),
     (
         "dca-wrong-technique",
@@ -663,6 +663,88 @@ FIRING = [
         clean_request,
         [("visit.recent_procedures", [{"procedure": "procedure.laser", "date": AGO(-1)}])],
         "rule.procedure-gap-after",
+        "warn",
+    ),
+    (
+        "bleeding-supplement",
+        clean_request,
+        [("patient.medications", [{"name": "Омакор 1000 мг"}])],
+        "ci.bleeding-supplement",
+        "warn",
+    ),
+    (
+        "epilepsy-electrical",
+        clean_request,
+        [
+            ("patient.condition_texts", ["эпилепсия"]),
+            ("plan.technique", "technique.electroporation"),
+            ("plan.depth_mm", None),
+        ],
+        "ci.epilepsy-electrical",
+        "warn",
+    ),
+    (
+        "medicine-unrecognised",
+        clean_request,
+        [("patient.medications", [{"name": "Травяной сбор №5"}])],
+        "rule.medicine-unrecognised",
+        "warn",
+    ),
+    (
+        "condition-unrecognised",
+        clean_request,
+        [("patient.condition_texts", ["vampirism"])],
+        "rule.condition-unrecognised",
+        "warn",
+    ),
+    (
+        "depth-zone-limit",
+        clean_request,
+        [
+            ("plan.technique", "technique.point-by-point"),
+            ("plan.zones", ["zone.forehead"]),
+            ("plan.depth_mm", 5.0),
+        ],
+        "rule.depth-zone-limit",
+        "block",
+    ),
+    (
+        "protocol-missing",
+        clean_request,
+        [("plan.protocol", None)],
+        "rule.protocol-missing",
+        "warn",
+    ),
+    (
+        "procedure-window",
+        clean_request,
+        [
+            (
+                "visit.recent_procedures",
+                [{"procedure": "procedure.filler", "date": AGO(6), "zones": ["zone.perioral"]}],
+            )
+        ],
+        "rule.procedure-window",
+        "warn",
+    ),
+    (
+        "anaesthetic-dose",
+        clean_request,
+        [
+            ("patient.weight_kg", 50.0),
+            (
+                "plan.products",
+                [{"product": "product.lidocaine-1", "volume_ml": 25.0, "lot": LOT_OK}],
+            ),
+        ],
+        "rule.anaesthetic-dose",
+        "block",
+    ),
+    (
+        "anaesthetic-weight-missing",
+        clean_request,
+        [("plan.products", [{"product": "product.lidocaine-1", "volume_ml": 2.0, "lot": LOT_OK}])],
+        "rule.anaesthetic-weight-missing",
         "warn",
     ),
 ]

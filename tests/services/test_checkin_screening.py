@@ -57,8 +57,9 @@ def test_postponing_at_check_in_postpones_the_appointment_with_the_reason(day):
     assert "fever" in appointment.status_reason.lower() or appointment.status_reason
 
 
-def test_pregnancy_blocks_and_only_an_authorised_role_may_override_with_a_reason(day):
-    session = checked_in(day, answers={**no_answers(), "vq.pregnancy": Answer(yes=True)})
+def test_an_anticoagulant_blocks_and_only_an_authorised_role_may_override_with_a_reason(day):
+    warfarin = Answer(yes=True, code="medclass.anticoagulant", text="Warfarin")
+    session = checked_in(day, answers={**no_answers(), "vq.new-medications": warfarin})
     assert session.screening_level == "block"
     with pytest.raises(Exception) as refused:
         session_override(scope=day.nurse(), session=session, reason="Patient insists", now=NOW)
@@ -66,10 +67,10 @@ def test_pregnancy_blocks_and_only_an_authorised_role_may_override_with_a_reason
     with pytest.raises(ValidationError):
         session_override(scope=day.scope, session=session, reason="  ", now=NOW)
     session = session_override(
-        scope=day.scope, session=session, reason="Negative test today", now=NOW
+        scope=day.scope, session=session, reason="INR checked; cardiologist agreed", now=NOW
     )
     assert session.override_by_id == day.world.users["practitioner"].pk
-    assert "ci.pregnancy" in session.override_rules
+    assert "ci.anticoagulant" in session.override_rules
     assert not session.screening_stops
 
 
@@ -179,3 +180,38 @@ def test_an_appointment_of_a_plan_that_is_not_running_cannot_be_checked_in(day, 
     with pytest.raises(ValidationError, match="it cannot be treated"):
         checked_in(day)
     assert not _history(day.patient).exists()
+
+
+def test_the_zone_of_a_recent_procedure_decides_whether_its_window_applies(day):
+    import datetime as dt
+
+    from mesoclinic.charting.services import clinic_today
+
+    today = clinic_today(day.appointment.clinic, NOW)
+    laser = dict(yes=True, code="procedure.laser", on_date=today - dt.timedelta(days=5))
+    far = checked_in(
+        day,
+        answers={**no_answers(), "vq.recent-procedures": Answer(**laser, zones=("zone.thighs",))},
+    )
+    rules = {v["rule_id"] for v in far.screening_result["verdicts"]}
+    assert "rule.procedure-window" not in rules
+    assert far.checkin_answers["vq.recent-procedures"]["zones"] == ["zone.thighs"]
+    near = checked_in(
+        day,
+        answers={**no_answers(), "vq.recent-procedures": Answer(**laser, zones=("zone.cheeks",))},
+    )
+    assert "rule.procedure-window" in {v["rule_id"] for v in near.screening_result["verdicts"]}
+
+
+def test_a_typed_medicine_or_condition_needs_no_class_and_unknown_text_warns(day):
+    session = checked_in(
+        day,
+        answers={
+            **no_answers(),
+            "vq.new-medications": Answer(yes=True, text="Эликвис 5 мг"),
+            "vq.new-conditions": Answer(yes=True, text="Болезнь Фабри"),
+        },
+    )
+    levels = {v["rule_id"]: v["level"] for v in session.screening_result["verdicts"]}
+    assert levels["ci.anticoagulant"] == "block"
+    assert levels["rule.condition-unrecognised"] == "warn"

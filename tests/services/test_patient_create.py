@@ -73,3 +73,30 @@ def test_receptionist_may_register_but_a_scope_without_the_permission_may_not(wo
     scope = replace(world.scope("receptionist"), roles=frozenset())
     with pytest.raises(PermissionDenied):
         _create(world, scope=scope)
+
+
+def test_body_weight_is_recorded_with_its_date_and_reaches_screening(world):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from mesoclinic.patients.selectors import screening_facts
+    from mesoclinic.patients.services import patient_create, patient_update
+
+    scope = world.scope("practitioner")
+    today = dt.date(2026, 11, 23)
+    patient = patient_create(
+        scope=scope,
+        family_name="Weight",
+        given_name="Case",
+        birth_date=dt.date(1990, 1, 1),
+        today=today,
+        weight_kg=62.5,
+        weight_date=today,
+    )
+    facts, _procedures, _uncoded = screening_facts(scope=scope, patient=patient)
+    assert facts.weight_kg == 62.5 and facts.weight_date == today
+    with pytest.raises(DjangoValidationError):
+        patient_update(scope=scope, patient=patient, today=today, weight_date=None)
+    with pytest.raises(DjangoValidationError):
+        patient_update(scope=scope, patient=patient, today=today, weight_kg=-3)

@@ -9,8 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.charting import screening as sc
 from mesoclinic.charting.models import SideEffectOutcome, SideEffectPhase, SideEffectSeverity
+from mesoclinic.core.knowledge.lexicon import names_for_autocomplete
+from mesoclinic.patients.widgets import DatalistInput
 from mesoclinic.web.forms import DateInput
 
+_NAME_TABLES = {"medication": "medicine", "condition": "condition"}
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 
 
@@ -21,9 +24,13 @@ def _key(qid: str) -> str:
 class CheckinForm(forms.Form):
     """One yes/no per visit question (all required); a yes may need a coded detail."""
 
-    def __init__(self, *args, questions, kb, language: str, **kwargs):
+    def __init__(self, *args, questions, kb, language: str, zones=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = questions
+        # Where a finding is: the planned zones and the zones next to them (a finding
+        # near the site counts); where another procedure was: any zone.
+        near = list(dict.fromkeys([*zones, *(a for z in zones for a in kb.zone[z].adjacent)]))
+        zone_names = {zid: z.name.get(language) for zid, z in kb.zone.items()}
         self.rows = []
         for q in questions:
             key = _key(q.id)
@@ -39,12 +46,38 @@ class CheckinForm(forms.Form):
                     choices=[("", "—"), *sc.detail_choices(kb=kb, kind=kind, language=language)],
                 )
                 details.append(f"{key}__code")
+            if q.fact in ("visit.site_findings", "visit.recent_procedures"):
+                options = near if q.fact == "visit.site_findings" else list(kb.zone)
+                self.fields[f"{key}__zones"] = forms.MultipleChoiceField(
+                    label=_("Where (zones; none chosen: the planned zones)")
+                    if q.fact == "visit.site_findings"
+                    else _("Where (zones; none chosen: counts for every zone)"),
+                    required=False,
+                    choices=[(z, zone_names[z]) for z in options],
+                    widget=forms.SelectMultiple(attrs={"size": 4}),
+                )
+                details.append(f"{key}__zones")
             if kind in ("surgery", "procedure"):
                 self.fields[f"{key}__date"] = forms.DateField(
                     label=_("Date"), required=False, widget=DateInput()
                 )
                 details.append(f"{key}__date")
-            if kind in ("medication", "surgery"):
+            if kind in ("medication", "condition"):
+                # Typed names are recognised by the knowledge base (brand or generic,
+                # Latin or Cyrillic); the list only suggests, any text is accepted.
+                self.fields[f"{key}__text"] = forms.CharField(
+                    label=_("Or type its name"),
+                    required=False,
+                    max_length=200,
+                    widget=DatalistInput(
+                        options=names_for_autocomplete(
+                            kb, "medicine" if kind == "medication" else "condition"
+                        ),
+                        list_id=f"{key}-names",
+                    ),
+                )
+                details.append(f"{key}__text")
+            elif kind == "surgery":
                 self.fields[f"{key}__text"] = forms.CharField(
                     label=_("Name or description"), required=False, max_length=200
                 )
@@ -66,8 +99,14 @@ class CheckinForm(forms.Form):
                 data.get(key) == "yes"
                 and f"{key}__code" in self.fields
                 and not data.get(f"{key}__code")
+                and not (data.get(f"{key}__text") or "").strip()
             ):
-                self.add_error(f"{key}__code", _("Choose what it is from the list."))
+                message = (
+                    _("Choose what it is from the list or type its name.")
+                    if f"{key}__text" in self.fields and sc.detail_kind(q) != "surgery"
+                    else _("Choose what it is from the list.")
+                )
+                self.add_error(f"{key}__code", message)
         return data
 
     def answers(self) -> dict[str, sc.Answer]:
@@ -79,6 +118,7 @@ class CheckinForm(forms.Form):
                 code=self.cleaned_data.get(f"{key}__code") or "",
                 on_date=self.cleaned_data.get(f"{key}__date"),
                 text=self.cleaned_data.get(f"{key}__text") or "",
+                zones=tuple(self.cleaned_data.get(f"{key}__zones") or ()),
             )
         return out
 
@@ -88,6 +128,19 @@ class OverrideForm(forms.Form):
         label=_("Reason for going ahead despite the screening"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+    )
+
+
+class ScreeningSettingsForm(forms.Form):
+    override_cosign_required = forms.BooleanField(
+        label=_("An override needs a second clinician's co-signature"), required=False
+    )
+    off_label_by_physician = forms.BooleanField(
+        label=_(
+            "A physician may use a label-restricted product outside its labelled zones "
+            "(recorded as a warning)"
+        ),
+        required=False,
     )
 
 

@@ -79,6 +79,14 @@ class TreatmentSession(models.Model):
     )
     override_at = models.DateTimeField(null=True, blank=True)
     override_rules = models.JSONField(default=list, blank=True)
+    # Where the clinic asks for it (ScreeningSettings, copied at override time), the
+    # override lifts the stop only once a second clinician has co-signed it. Nullable
+    # columns only: SQLite adds them in place, keeping the immutability triggers.
+    override_cosign_required = models.BooleanField(null=True, blank=True)
+    override_cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    override_cosigned_at = models.DateTimeField(null=True, blank=True)
     # The screening of the charted session (volumes, depths, lots, credentials).
     chart_screening = models.JSONField(default=dict, blank=True)
     chart_level = models.CharField(max_length=10, blank=True)
@@ -156,9 +164,16 @@ class TreatmentSession(models.Model):
         return self.override_by_id is not None
 
     @property
+    def override_complete(self) -> bool:
+        """Overridden, and co-signed where the clinic requires a co-signature."""
+        return self.overridden and (
+            not self.override_cosign_required or self.override_cosigned_by_id is not None
+        )
+
+    @property
     def screening_stops(self) -> bool:
-        """A block or postponement that no authorised override has lifted."""
-        return self.screening_level in ("block", "postpone") and not self.overridden
+        """A block or postponement that no authorised (and co-signed) override has lifted."""
+        return self.screening_level in ("block", "postpone") and not self.override_complete
 
 
 class ChartEntry(models.Model):
@@ -366,6 +381,38 @@ class AftercarePolicy(models.Model):
 
     class Meta:
         verbose_name = _("aftercare durations")
+
+    def __str__(self) -> str:
+        return str(self.clinic)
+
+
+class ScreeningSettings(models.Model):
+    """A clinic's screening decisions: who must sign an override, whether off-label is allowed.
+
+    A clinic without a row uses the defaults (no co-signature; no off-label use).
+    """
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.OneToOneField(
+        "accounts.Clinic", on_delete=models.CASCADE, related_name="screening_settings"
+    )
+    override_cosign_required = models.BooleanField(
+        _("an override needs a second clinician's co-signature"), default=False
+    )
+    off_label_by_physician = models.BooleanField(
+        _("a physician may use a label-restricted product outside its labelled zones"),
+        default=False,
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("screening settings")
+        verbose_name_plural = _("screening settings")
 
     def __str__(self) -> str:
         return str(self.clinic)

@@ -60,6 +60,9 @@ class Answer:
     code: str = ""
     on_date: dt.date | None = None
     text: str = ""
+    # Where a site finding or another procedure is; empty: the planned zones
+    # (a finding) or every zone (a procedure).
+    zones: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         return {
@@ -67,6 +70,7 @@ class Answer:
             "code": self.code,
             "date": self.on_date.isoformat() if self.on_date else None,
             "text": self.text,
+            "zones": list(self.zones),
         }
 
 
@@ -114,6 +118,7 @@ def apply_answers(
     visit: dict[str, Any] = {"site_findings": [], "recent_procedures": []}
     medications = list(p.medications)
     allergies, conditions, surgeries = list(p.allergies), list(p.conditions), list(p.surgeries)
+    condition_texts = list(p.condition_texts)
     for qid, answer in answers.items():
         question = kb.visit_question[qid]
         if not answer.yes:
@@ -126,20 +131,31 @@ def apply_answers(
         elif fact == "visit.site_findings":
             findings = (question.finding,) if question.finding else DCA_NECK_FINDINGS
             for finding in findings:
-                visit["site_findings"].append(SiteFinding(finding=finding, zones=zones))
+                where = tuple(answer.zones) or zones
+                visit["site_findings"].append(SiteFinding(finding=finding, zones=where))
         elif fact == "patient.medications":
+            # A typed name is recognised by the engine; its classes add to the chosen one.
             medications.append(
-                Medication(classes=(answer.code,), name=answer.text or None, active=True)
+                Medication(
+                    classes=(answer.code,) if answer.code else (),
+                    name=answer.text.strip() or None,
+                    active=True,
+                )
             )
         elif fact == "patient.allergies":
             allergies.append(answer.code)
         elif fact == "patient.conditions":
-            conditions.append(answer.code)
+            if answer.code:
+                conditions.append(answer.code)
+            if answer.text.strip():
+                condition_texts.append(answer.text.strip())
         elif fact == "patient.surgeries":
             surgeries.append(Surgery(date=answer.on_date or today, description=answer.text or None))
         elif fact == "visit.recent_procedures":
             visit["recent_procedures"].append(
-                OtherProcedure(procedure=answer.code, date=answer.on_date or today, zones=zones)
+                OtherProcedure(
+                    procedure=answer.code, date=answer.on_date or today, zones=tuple(answer.zones)
+                )
             )
     patient_facts = p.model_copy(
         update={
@@ -147,6 +163,7 @@ def apply_answers(
             "medications": tuple(medications),
             "allergies": tuple(dict.fromkeys(allergies)),
             "conditions": tuple(dict.fromkeys(conditions)),
+            "condition_texts": tuple(dict.fromkeys(condition_texts)),
             "surgeries": tuple(surgeries),
         }
     )
@@ -243,6 +260,7 @@ def chart_screen(
     physician: bool,
     today: dt.date,
     kb: KnowledgeBase | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> ScreeningResult:
     """Screen what was charted: each technique with its zones, depths and lots, then totals.
 
@@ -277,7 +295,7 @@ def chart_screen(
             }
         )
         request = base_request.model_copy(update={"plan": PlannedSession(**dict(session))})
-        results.append(screen(request, kb=kb, today=today))
+        results.append(screen(request, kb=kb, today=today, policy=policy))
     if len(groups) <= 1:
         return result_merge(results, kb=kb)
     # Volumes per product and per session add up over every technique of the session.
@@ -292,7 +310,7 @@ def chart_screen(
         }
     )
     request = base_request.model_copy(update={"plan": PlannedSession(**dict(whole))})
-    totals = screen(request, kb=kb, today=today)
+    totals = screen(request, kb=kb, today=today, policy=policy)
     merged = result_merge(results, kb=kb, skip=SESSION_TOTAL_RULES)
     session_verdicts = [v for v in totals.verdicts if v.rule_id in SESSION_TOTAL_RULES]
     return result_merge([merged], kb=kb, extra=session_verdicts)

@@ -111,6 +111,16 @@ def patient_flags(*, scope: Scope, patient) -> QuerySet[PatientFlag]:
     )
 
 
+def patient_overrides(*, scope: Scope, patient) -> QuerySet[TreatmentSession]:
+    """Sessions of the patient whose screening stop was overridden, newest first."""
+    return (
+        scoped(TreatmentSession, scope, permission="patients.view_clinical")
+        .filter(patient=patient, override_by__isnull=False)
+        .select_related("override_by", "override_cosigned_by")
+        .order_by("-override_at")
+    )
+
+
 def aftercare_items(*, session: TreatmentSession, language: str) -> list[AftercareItem]:
     """Aftercare for exactly the zones and techniques charted, with the clinic's durations."""
     kb = knowledge()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("check-in/<int:appointment_id>/", views.checkin_view, name="checkin"),
     path("<int:session_id>/", views.session_view, name="session"),
     path("<int:session_id>/override/", views.override_view, name="override"),
+    path("<int:session_id>/override/cosign/", views.override_cosign_view, name="override_cosign"),
     path("<int:session_id>/postpone/", views.postpone_view, name="postpone"),
     path("<int:session_id>/chart/", views.chart_view, name="chart"),
     path("<int:session_id>/totals/", views.totals_view, name="totals"),
@@ -20,5 +21,10 @@ urlpatterns = [
         "aftercare-durations/<int:clinic_id>/",
         views.aftercare_durations_view,
         name="aftercare_durations",
+    ),
+    path(
+        "screening-settings/<int:clinic_id>/",
+        views.screening_settings_view,
+        name="screening_settings",
     ),
 ]

@@ -26,6 +26,7 @@ from mesoclinic.charting.forms import (
     AftercareDurationsForm,
     CheckinForm,
     OverrideForm,
+    ScreeningSettingsForm,
     SideEffectForm,
 )
 from mesoclinic.charting.maps import chart_maps
@@ -144,7 +145,13 @@ def checkin_view(request, appointment_id: int):
     language = appointment.patient.preferred_language or "en"
     language = "ru" if language.startswith("ru") else "en"
     questions = sc.visit_questions(kb=kb, product_ids=plan.product_ids if plan else [])
-    form = CheckinForm(request.POST or None, questions=questions, kb=kb, language=language)
+    form = CheckinForm(
+        request.POST or None,
+        questions=questions,
+        kb=kb,
+        language=language,
+        zones=tuple(plan.zones) if plan else (),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_checkin(
@@ -232,6 +239,19 @@ def override_view(request, session_id: int):
             scope=request.scope, session=s, reason=reason, now=timezone.now(), request=request
         ),
         _("Screening overridden; the reason is kept on the record."),
+    )
+
+
+@login_required
+@require_POST
+def override_cosign_view(request, session_id: int):
+    return _post_service(
+        request,
+        session_id,
+        lambda s: services.session_override_cosign(
+            scope=request.scope, session=s, now=timezone.now(), request=request
+        ),
+        _("Override co-signed."),
     )
 
 
@@ -508,4 +528,38 @@ def aftercare_durations_view(request, clinic_id: int):
         request,
         "charting/aftercare_durations.html",
         {"clinic": clinic, "form": form, "policy": policy},
+    )
+
+
+@login_required
+def screening_settings_view(request, clinic_id: int):
+    """Owners: who signs an override, and whether a physician may use a product off-label."""
+    from mesoclinic.accounts.models import Clinic
+    from mesoclinic.accounts.scope import get_scoped_or_404
+
+    clinic = get_scoped_or_404(Clinic, request.scope, permission="clinic.manage", pk=clinic_id)
+    current = services.screening_settings_for(clinic_id=clinic.pk)
+    form = ScreeningSettingsForm(
+        request.POST or None,
+        initial={
+            "override_cosign_required": current.override_cosign_required,
+            "off_label_by_physician": current.off_label_by_physician,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.screening_settings_update(
+            scope=request.scope,
+            clinic=clinic,
+            now=timezone.now(),
+            request=request,
+            **form.cleaned_data,
+        )
+        messages.success(
+            request, _("Screening settings saved for %(clinic)s.") % {"clinic": clinic}
+        )
+        return redirect("charting:screening_settings", clinic_id=clinic.pk)
+    return render(
+        request,
+        "charting/screening_settings.html",
+        {"clinic": clinic, "form": form, "current": current},
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import FactKind, Fitzpatrick, Sex
+from mesoclinic.patients.widgets import DatalistInput, medicine_and_condition_names
 from mesoclinic.web.forms import DATE_INPUT_FORMATS, DateInput
 
 
@@ -33,6 +34,21 @@ class PatientForm(forms.Form):
         coerce=int,
         empty_value=None,
         required=False,
+    )
+    weight_kg = forms.DecimalField(
+        label=_("Body weight (kg)"),
+        required=False,
+        max_digits=5,
+        decimal_places=1,
+        min_value=1,
+        max_value=400,
+    )
+    weight_date = forms.DateField(
+        label=_("Weighed on"),
+        required=False,
+        widget=DateInput(),
+        input_formats=DATE_INPUT_FORMATS,
+        help_text=_("Local-anaesthetic doses are checked against the weight."),
     )
     data_consent = forms.BooleanField(
         label=_("Consents to processing of personal data"), required=False
@@ -124,7 +140,11 @@ class HistoryFactForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         language = _ui_language()
-        self.fields["code"].choices = _code_choices(load_knowledge(), language)
+        kb = load_knowledge()
+        self.fields["code"].choices = _code_choices(kb, language)
+        self.fields["label"].widget = DatalistInput(
+            options=medicine_and_condition_names(kb), list_id="history-names"
+        )
         self.fields["zones"].choices = zone_choices(language)
 
 

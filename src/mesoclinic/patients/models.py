@@ -48,6 +48,11 @@ class Patient(models.Model):
     fitzpatrick = models.PositiveSmallIntegerField(
         _("Fitzpatrick skin type"), choices=Fitzpatrick.choices, null=True, blank=True
     )
+    # Body weight and the day it was measured: local-anaesthetic maxima are per kg.
+    weight_kg = models.DecimalField(
+        _("body weight (kg)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    weight_date = models.DateField(_("weighed on"), null=True, blank=True)
     photo_consent = models.BooleanField(_("consents to clinical photographs"), default=False)
     data_consent = models.BooleanField(_("consents to processing of personal data"), default=False)
     data_consent_at = models.DateTimeField(

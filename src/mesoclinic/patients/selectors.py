@@ -189,9 +189,10 @@ def history_fact_get(*, scope: Scope, fact_id: int) -> HistoryFact:
 def screening_facts(*, scope: Scope, patient: Patient):
     """The patient's current history as the screening engine's input.
 
-    Returns (PatientFacts, recent procedures, uncoded facts). Free-text facts
-    flagged `needs_coding` are never sent as codes: the caller shows them as
-    warnings.
+    Returns (PatientFacts, recent procedures, facts not screened). Typed medicines
+    and conditions flagged `needs_coding` are sent as text (screening warns until
+    they are coded); other free-text facts (allergies) are never sent as codes:
+    the caller shows them as not screened.
     """
     from mesoclinic.core.screening import Medication, OtherProcedure, PatientFacts, Surgery
 
@@ -205,16 +206,25 @@ def screening_facts(*, scope: Scope, patient: Patient):
         answers = by_kind.get(kind, [])
         return bool(answers) and answers[-1].present
 
+    # Typed medicines and conditions nobody coded go to screening as text: the engine
+    # recognises what it can and warns "unrecognised" about the rest.
+    typed = [f for f in facts if f.needs_coding and f.kind in ("medication", "condition")]
     patient_facts = PatientFacts(
         birth_date=patient.birth_date,
         sex=patient.sex if patient.sex in ("female", "male", "other") else None,
         conditions=tuple(sorted({f.code for f in by_kind.get("condition", []) if f.present})),
+        condition_texts=tuple(f.label for f in typed if f.kind == "condition" and f.present),
         allergies=tuple(sorted({f.code for f in by_kind.get("allergy", []) if f.present})),
         medications=tuple(
             Medication(
                 classes=(f.code,), name=f.label or None, active=f.present, last_dose=f.on_date
             )
             for f in by_kind.get("medication", [])
+        )
+        + tuple(
+            Medication(name=f.label, active=f.present, last_dose=f.on_date)
+            for f in typed
+            if f.kind == "medication"
         ),
         pregnant=latest_flag("pregnancy"),
         breastfeeding=latest_flag("breastfeeding"),
@@ -225,13 +235,15 @@ def screening_facts(*, scope: Scope, patient: Patient):
             if f.on_date is not None
         ),
         skin_type=patient.fitzpatrick,
+        weight_kg=float(patient.weight_kg) if patient.weight_kg is not None else None,
+        weight_date=patient.weight_date if patient.weight_kg is not None else None,
     )
     procedures = tuple(
         OtherProcedure(procedure=f.code, date=f.on_date, zones=tuple(f.zones))
         for f in by_kind.get("procedure", [])
         if f.on_date is not None
     )
-    return patient_facts, procedures, [f for f in facts if f.needs_coding]
+    return patient_facts, procedures, [f for f in facts if f.needs_coding and f not in typed]
 
 
 def patient_alerts(*, scope: Scope, patient: Patient, today):

@@ -16,6 +16,7 @@ from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.core.knowledge.lexicon import conditions_find, medicines_find
 from mesoclinic.patients import search
 from mesoclinic.patients.models import FactKind, HistoryFact, Patient, PatientSearchToken
 
@@ -29,6 +30,8 @@ DEMOGRAPHIC_FIELDS = (
     "email",
     "preferred_language",
     "fitzpatrick",
+    "weight_kg",
+    "weight_date",
     "photo_consent",
     "data_consent",
 )
@@ -106,6 +109,17 @@ def patient_duplicates(
     return list(qs)
 
 
+def _check_weight(weight_kg, weight_date: dt.date | None, today: dt.date) -> None:
+    if weight_kg is None:
+        return
+    if not 0 < weight_kg <= 400:
+        raise ValidationError({"weight_kg": _("Give the body weight in kg (more than 0).")})
+    if weight_date is None:
+        raise ValidationError({"weight_date": _("Give the day the patient was weighed.")})
+    if weight_date > today:
+        raise ValidationError({"weight_date": _("This date is in the future.")})
+
+
 @transaction.atomic
 def patient_create(
     *,
@@ -120,6 +134,8 @@ def patient_create(
     email: str = "",
     preferred_language: str = "",
     fitzpatrick: int | None = None,
+    weight_kg=None,
+    weight_date: dt.date | None = None,
     photo_consent: bool = False,
     data_consent: bool = False,
     allow_duplicate: bool = False,
@@ -136,6 +152,7 @@ def patient_create(
     """
     scope.require("patients.edit_demographics")
     _check_birth_date(birth_date, today)
+    _check_weight(weight_kg, weight_date, today)
     patient = Patient(
         organisation_id=scope.organisation_id,
         home_clinic_id=scope.clinic_id,
@@ -148,6 +165,8 @@ def patient_create(
         email=email.strip(),
         preferred_language=preferred_language or _clinic_language(scope),
         fitzpatrick=fitzpatrick,
+        weight_kg=weight_kg,
+        weight_date=weight_date,
         photo_consent=photo_consent,
         data_consent=data_consent,
     )
@@ -195,6 +214,12 @@ def patient_update(
         raise TypeError(f"not demographic fields: {sorted(unknown)}")
     if "birth_date" in changes:
         _check_birth_date(changes["birth_date"], today)
+    if "weight_kg" in changes or "weight_date" in changes:
+        _check_weight(
+            changes.get("weight_kg", patient.weight_kg),
+            changes.get("weight_date", patient.weight_date),
+            today,
+        )
     diff = {}
     for name, value in changes.items():
         if isinstance(value, str):
@@ -236,7 +261,19 @@ FLAG_CODES = {
 
 
 def _match_code(kind: str, text: str, kb) -> str:
-    """The knowledge-base code whose name (English or Russian) is `text`, or ''."""
+    """The knowledge-base code whose name (English or Russian) is `text`, or ''.
+
+    A medicine is coded by the dictionary (brand or generic, any script) to its
+    first class; a condition by its synonyms.
+    """
+    if kind == FactKind.MEDICATION:
+        found = medicines_find(kb, text)
+        if found:
+            return found[0].classes[0]
+    if kind == FactKind.CONDITION:
+        codes = conditions_find(kb, text)
+        if codes:
+            return codes[0]
     wanted = search.fold_word(text)
     if not wanted:
         return ""

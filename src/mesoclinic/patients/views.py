@@ -104,9 +104,10 @@ def patient_detail_view(request, patient_id: int):
         context["fact_form"] = (
             HistoryFactForm() if request.scope.can("patients.edit_clinical") else None
         )
-        from mesoclinic.charting.selectors import patient_flags
+        from mesoclinic.charting.selectors import patient_flags, patient_overrides
 
         context["flags"] = list(patient_flags(scope=request.scope, patient=patient))
+        context["overrides"] = list(patient_overrides(scope=request.scope, patient=patient))
     return render(request, "patients/detail.html", context)
 
 

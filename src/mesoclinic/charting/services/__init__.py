@@ -29,7 +29,6 @@ from mesoclinic.charting.services.checkin import (  # noqa: F401
     _history_from_checkin,
     checkin_request,
     session_checkin,
-    session_override,
     session_postpone,
 )
 from mesoclinic.charting.services.common import (  # noqa: F401
@@ -47,6 +46,13 @@ from mesoclinic.charting.services.common import (  # noqa: F401
     scope_of,
     scope_user,
     verdict_text,
+)
+from mesoclinic.charting.services.overrides import (  # noqa: F401
+    screening_policy_for,
+    screening_settings_for,
+    screening_settings_update,
+    session_override,
+    session_override_cosign,
 )
 from mesoclinic.charting.services.side_effects import (  # noqa: F401
     side_effect_file_reports,

@@ -31,6 +31,7 @@ from mesoclinic.charting.services.common import (
     clinic_today,
     practitioner_credentials,
 )
+from mesoclinic.charting.services.overrides import screening_policy_for
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
 from mesoclinic.core.screening import (
@@ -262,6 +263,7 @@ def chart_check(
         physician=_is_physician(scope.user_id, session.clinic_id),
         today=today,
         kb=kb,
+        policy=screening_policy_for(clinic_id=session.clinic_id),
     )
     lifted = set(session.override_rules or [])
     check.blocking = [

@@ -28,6 +28,7 @@ from mesoclinic.charting.services.common import (
     clinic_today,
     practitioner_credentials,
 )
+from mesoclinic.charting.services.overrides import screening_policy_for
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
 from mesoclinic.consultations.services import plan_current_consent
@@ -131,7 +132,13 @@ def _history_from_checkin(
         if kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING):
             fields["on_date"] = today
         elif kind in (FactKind.MEDICATION, FactKind.ALLERGY, FactKind.CONDITION):
-            if any(f.kind == kind and f.code == answer.code and f.present for f in current):
+            if any(
+                f.kind == kind
+                and f.code == answer.code
+                and (answer.code or f.label == answer.text.strip())
+                and f.present
+                for f in current
+            ):
                 continue
             fields["code"] = answer.code
             fields["label"] = answer.text
@@ -142,7 +149,7 @@ def _history_from_checkin(
                     "Reported at check-in on %(date)s as started or stopped since the last "
                     "visit: check with the patient and correct the record if stopped."
                 ) % {"date": today.isoformat()}
-                if not answer.text:
+                if not answer.text and answer.code:
                     fields["label"] = kb.medication_class[answer.code].name.get(_lang())
         else:  # surgery, procedure: dated events
             on_date = answer.on_date or today
@@ -157,6 +164,8 @@ def _history_from_checkin(
             ):
                 continue
             fields.update(code=answer.code, label=label, on_date=on_date)
+            if kind == FactKind.PROCEDURE and answer.zones:
+                fields["zones"] = list(answer.zones)
         try:
             previous = next((f for f in current if f.kind == kind), None)
             if kind in (FactKind.PREGNANCY, FactKind.BREASTFEEDING) and previous is not None:
@@ -227,15 +236,21 @@ def session_checkin(
         kind = sc.detail_kind(question)
         if answer.yes and kind in ("medication", "allergy", "condition", "procedure"):
             codes = dict(sc.detail_choices(kb=kb, kind=kind, language="en"))
-            if answer.code not in codes:
-                errors[qid] = _("Choose what it is from the list.")
+            typed = kind in ("medication", "condition") and answer.text.strip()
+            if answer.code not in codes and not (typed and not answer.code):
+                errors[qid] = (
+                    _("Choose what it is from the list or type its name.")
+                    if kind in ("medication", "condition")
+                    else _("Choose what it is from the list.")
+                )
     if errors:
         raise ValidationError(errors)
     try:
         requests = checkin_request(
             scope=scope, appointment=appointment, plan=plan, answers=answers, today=today
         )
-        results = [screen(r, kb=kb, today=today) for r in requests]
+        policy = screening_policy_for(clinic_id=clinic.pk)
+        results = [screen(r, kb=kb, today=today, policy=policy) for r in requests]
     except ScreeningInputError as exc:
         raise ValidationError(
             _("The record cannot be screened: %(problems)s") % {"problems": "; ".join(exc.problems)}
@@ -273,6 +288,8 @@ def session_checkin(
     # A new screening needs its own decision: an earlier override does not carry over.
     session.override_reason, session.override_by, session.override_at = "", None, None
     session.override_rules = []
+    session.override_cosign_required = None
+    session.override_cosigned_by, session.override_cosigned_at = None, None
     session.version += 0 if session.pk is None else 1
     session.save()
     _history_from_checkin(
@@ -297,42 +314,6 @@ def session_checkin(
         scope=scope,
         obj=session,
         detail={"checkin": result.level, "knowledge_version": kb.short_version},
-    )
-    return session
-
-
-@transaction.atomic
-def session_override(
-    *, scope: Scope, session: TreatmentSession, reason: str, now: dt.datetime, request=None
-) -> TreatmentSession:
-    """Lift today's block or postponement with a written reason (authorised roles only)."""
-    scope = scope.in_clinic(session.clinic_id)
-    scope.require("screening.override")
-    session = _locked(scope, session)
-    if session.status != SessionStatus.CHECKED_IN or session.screening_level not in STOPPING:
-        raise ValidationError(_("Only a blocked or postponed check-in can be overridden."))
-    if not reason.strip():
-        raise ValidationError(
-            {"reason": _("Write why the session goes ahead despite the screening.")}
-        )
-    session.override_reason = reason.strip()
-    session.override_by_id = scope.user_id
-    session.override_at = now
-    session.override_rules = sorted(
-        {
-            v["rule_id"]
-            for v in session.screening_result.get("verdicts", [])
-            if v["level"] in STOPPING
-        }
-    )
-    session.version += 1
-    session.save()
-    audit_record(
-        action=AuditAction.UPDATE,
-        request=request,
-        scope=scope,
-        obj=session,
-        detail={"override": session.override_rules, "reason": session.override_reason},
     )
     return session
 

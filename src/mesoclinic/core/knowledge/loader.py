@@ -28,6 +28,7 @@ from mesoclinic.core.knowledge.models import (
     AppliesTo,
     Condition,
     Contraindication,
+    DepthLimit,
     Device,
     Entry,
     EvidenceLevelInfo,
@@ -36,7 +37,9 @@ from mesoclinic.core.knowledge.models import (
     Ingredient,
     IngredientClass,
     MedicationClass,
+    Medicine,
     Procedure,
+    ProcedureWindow,
     Product,
     Protocol,
     Rule,
@@ -109,12 +112,15 @@ class KnowledgeBase:
         self.evidence_level: dict[str, EvidenceLevelInfo] = tables["evidence_level"]
         self.source: dict[str, Source] = tables["source"]
         self.medication_class: dict[str, MedicationClass] = tables["medication_class"]
+        self.medicine: dict[str, Medicine] = tables["medicine"]
         self.condition: dict[str, Condition] = tables["condition"]
         self.device: dict[str, Device] = tables["device"]
         self.finding: dict[str, Finding] = tables["finding"]
         self.procedure: dict[str, Procedure] = tables["procedure"]
+        self.procedure_window: dict[str, ProcedureWindow] = tables["procedure_window"]
         self.zone: dict[str, Zone] = tables["zone"]
         self.technique: dict[str, Technique] = tables["technique"]
+        self.depth_limit: dict[str, DepthLimit] = tables["depth_limit"]
         self.indication: dict[str, Indication] = tables["indication"]
         self.contraindication: dict[str, Contraindication] = tables["contraindication"]
         self.ingredient_class: dict[str, IngredientClass] = tables["ingredient_class"]
@@ -276,6 +282,7 @@ def _load(path: Path, overlays: list[Path]) -> KnowledgeBase:
                 tables[table][key] = entry
     kb = KnowledgeBase(tables, origins, digest.hexdigest())
     _check(kb)
+    _check_names(kb)
     return kb
 
 
@@ -323,6 +330,21 @@ def _check(kb: KnowledgeBase) -> None:
                     c.sourced(entry.id, f"{fname}.{i}.sources", item.sources, item.evidence)
         elif table == "contraindication":
             _check_contraindication(c, entry)
+        elif table == "medication_class" and entry.washout is not None:
+            w = entry.washout
+            c.sourced(entry.id, "washout.sources", w.sources, w.evidence)
+        elif table == "zone":
+            c.refs(entry.id, "adjacent", entry.adjacent, "zone")
+            for other in entry.adjacent:
+                if other in kb.zone and entry.id not in kb.zone[other].adjacent:
+                    c.fail(entry.id, "adjacent", f"{other} does not list {entry.id} back")
+        elif table == "procedure_window":
+            c.refs(entry.id, "procedures", entry.procedures, "procedure")
+        elif table == "depth_limit":
+            c.refs(entry.id, "zones", entry.zones, "zone")
+            c.refs(entry.id, "techniques", entry.techniques, "technique")
+        elif table == "medicine":
+            c.refs(entry.id, "classes", entry.classes, "medication_class")
         elif table == "ingredient":
             c.refs(entry.id, "class", [entry.class_], "ingredient_class")
             c.refs(entry.id, "allergy_groups", entry.allergy_groups, "allergy_group")
@@ -350,11 +372,26 @@ def _check(kb: KnowledgeBase) -> None:
             c.fail(entry.id, "min_age", "min_age is greater than max_age")
         # Marketing alone never blocks or postpones (knowledge/README.md).
         if (
-            table in ("contraindication", "rule")
+            table in ("contraindication", "rule", "depth_limit", "procedure_window")
             and entry.evidence == "marketing"
             and LEVEL_RANK[entry.level] > LEVEL_RANK["warn"]
         ):
             c.fail(entry.id, "level", "an entry backed only by marketing may at most warn")
+
+
+def _check_names(kb: KnowledgeBase) -> None:
+    # A typed name must lead to one entry: two medicines (or conditions) sharing a
+    # name after normalisation would make recognition depend on file order.
+    from mesoclinic.core.knowledge.lexicon import lexicons
+
+    for entry_id, name, other in lexicons(kb).clashes:
+        field = "names" if entry_id.startswith("medicine.") else "synonyms"
+        raise KnowledgeError(
+            f"name {name!r} also names {other}",
+            file=kb.origins[entry_id],
+            entry=entry_id,
+            field=field,
+        )
 
 
 def _check_contraindication(c: _Checker, ci: Contraindication) -> None:

@@ -143,12 +143,40 @@ class Source(_Model):
     citation: str = Field(min_length=1)
 
 
+class Washout(Sourced):
+    """How long after the last dose a medicine class still counts as taken."""
+
+    days: int = Field(gt=0)
+    note: Text | None = None
+
+
 class MedicationClass(Entry):
     name: Text
+    washout: Washout | None = None
+
+
+class Medicine(Entry):
+    """A medicine of the dictionary: generic name, ATC code(s), brand names, classes.
+
+    `names` holds every name a person may type (generic and brand, Latin and
+    Cyrillic); matching ignores case, dose and form words and tolerates common
+    transliterations, so each spelling need not be listed.
+    """
+
+    name: Text
+    atc: tuple[Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{0,2}[0-9]{0,2}$")], ...] = Field(
+        min_length=1
+    )
+    classes: tuple[Id, ...] = Field(min_length=1)
+    names: tuple[str, ...] = Field(min_length=2)
 
 
 class Condition(Entry):
     name: Text
+    icd10: tuple[Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")], ...] = Field(
+        min_length=1
+    )
+    synonyms: tuple[str, ...] = Field(min_length=2)
 
 
 class Device(Entry):
@@ -164,9 +192,42 @@ class Procedure(Entry):
     name: Text
 
 
+class ProcedureWindow(Entry):
+    """How long after another procedure a session waits, in the same or a nearby zone.
+
+    `zone_scoped`: only when the procedure's zone is a planned zone or next to one
+    (a procedure recorded without zones counts everywhere).
+    """
+
+    name: Text
+    procedures: tuple[Id, ...] = Field(min_length=1)
+    days: int = Field(gt=0)
+    zone_scoped: bool = True
+    level: Level
+    note: Text | None = None
+
+
 class Zone(Entry):
     name: Text
     region: Literal["face", "neck", "hands", "body", "scalp"]
+    # Zones that touch this one: a finding "at or near the site" applies to them too.
+    adjacent: tuple[Id, ...] = ()
+    thin_skinned: bool = False
+
+
+class DepthLimit(Entry):
+    """The deepest a needle technique may go in some zones (zone x technique).
+
+    Empty `techniques` means every needle technique. A limit backed only by
+    marketing may at most warn (the loader refuses more).
+    """
+
+    name: Text
+    zones: tuple[Id, ...] = Field(min_length=1)
+    techniques: tuple[Id, ...] = ()
+    max_mm: float = Field(gt=0)
+    level: Level
+    note: Text | None = None
 
 
 class Needle(Sourced):
@@ -209,6 +270,14 @@ class Technique(Entry):
     def supported_depth(self) -> tuple[float, float]:
         """The union (hull) of every cited depth range, in mm."""
         return (min(r.min for r in self.depth_mm), max(r.max for r in self.depth_mm))
+
+    def limit_depth(self) -> tuple[float, float]:
+        """The hull of the ranges that may set a limit: marketing never widens it.
+
+        Only when a technique has nothing but marketing ranges do they count.
+        """
+        ranges = [r for r in self.depth_mm if r.evidence != "marketing"] or list(self.depth_mm)
+        return (min(r.min for r in ranges), max(r.max for r in ranges))
 
 
 class Indication(Entry):
@@ -271,9 +340,14 @@ class Contraindication(Entry):
     message: Text
     consent: bool = False
     note: Text | None = None
+    # Whether a physician may override a stop: never for an absolute contraindication;
+    # a label contraindication may also be declared final (e.g. pregnancy).
+    overridable: bool | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Contraindication:
+        if self.kind == "absolute" and self.overridable:
+            raise ValueError("an absolute contraindication cannot be overridable")
         floor = self.min_level or self.level
         if LEVEL_RANK[floor] > LEVEL_RANK[self.level]:
             raise ValueError("min_level is stricter than level")
@@ -290,6 +364,13 @@ class Contraindication(Entry):
     def floor(self) -> Level:
         """The most lenient level a clinic policy may set."""
         return self.min_level or self.level
+
+    @property
+    def may_override(self) -> bool:
+        """Whether a physician may override this contraindication's stop."""
+        if self.overridable is None:
+            return self.kind != "absolute"
+        return self.overridable
 
 
 class IngredientClass(Entry):
@@ -414,6 +495,7 @@ class Rule(Entry):
     params: dict[str, float] = {}
     message: Text
     note: Text | None = None
+    overridable: bool = True
 
     @model_validator(mode="after")
     def _floor(self) -> Rule:
@@ -426,18 +508,26 @@ class Rule(Entry):
         """The most lenient level a clinic policy may set."""
         return self.min_level or self.level
 
+    @property
+    def may_override(self) -> bool:
+        """Whether a physician may override this rule's stop."""
+        return self.overridable
+
 
 # Table name in a data file -> (model, id prefix). Order is the display order.
 TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "evidence_level": (EvidenceLevelInfo, ""),
     "source": (Source, "src."),
     "medication_class": (MedicationClass, "medclass."),
+    "medicine": (Medicine, "medicine."),
     "condition": (Condition, "condition."),
     "device": (Device, "device."),
     "finding": (Finding, "finding."),
     "procedure": (Procedure, "procedure."),
+    "procedure_window": (ProcedureWindow, "window."),
     "zone": (Zone, "zone."),
     "technique": (Technique, "technique."),
+    "depth_limit": (DepthLimit, "depth."),
     "indication": (Indication, "indication."),
     "contraindication": (Contraindication, "ci."),
     "ingredient_class": (IngredientClass, "class."),

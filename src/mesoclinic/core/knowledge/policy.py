@@ -32,6 +32,9 @@ class Policy(BaseModel):
     params: dict[str, dict[str, float]] = Field(default_factory=dict)
     depth_mm: dict[str, Range] = Field(default_factory=dict)
     aftercare_hours: dict[str, float] = Field(default_factory=dict)
+    # A physician may use a label-restricted product outside its labelled zones
+    # (recorded with the screening); without it, off-label zones block.
+    off_label_by_physician: bool = False
 
 
 def policy_parse(policy: Policy | Mapping[str, Any] | None, *, kb: KnowledgeBase) -> Policy:
