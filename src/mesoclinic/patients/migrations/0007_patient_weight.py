@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0005_search_sort_key'),
+        ('patients', '0006_patient_data_consent_record'),
     ]
 
     operations = [
