@@ -94,7 +94,9 @@ def test_a_closure_over_booked_appointments_names_the_day(world, patient_of):
         {"action": "closure", "closure-first_day": "2026-11-29", "closure-last_day": MONDAY},
     )
     html = response.content.decode()
-    with translation.override("en"):
+    from mesoclinic.accounts.locales import locale_language
+
+    with translation.override(locale_language(language="en", clinic_locale=world.clinic.locale)):
         day = date_format(dt.date.fromisoformat(MONDAY), "SHORT_DATE_FORMAT")
     assert f"{day}: 1 appointment(s) are booked that day: move them first." in html
     from mesoclinic.scheduling.models import Holiday

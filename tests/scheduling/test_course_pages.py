@@ -109,7 +109,12 @@ def test_cancelling_the_plan_lists_the_appointments_it_cancelled(world, active_p
     page = text(response)
     expected = "so are its 6 booked appointments" if language == "en" else "записей на приём тоже"
     assert expected in page
-    with translation.override(language):
+    from mesoclinic.accounts.locales import locale_language
+
+    # Words in the user's language, formats of the clinic's locale.
+    with translation.override(
+        locale_language(language=language, clinic_locale=world.clinic.locale)
+    ):
         shown = formats.date_format(
             first.starts_at.astimezone(world.clinic.zone), "SHORT_DATETIME_FORMAT"
         )

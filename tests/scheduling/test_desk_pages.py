@@ -10,6 +10,7 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import formats, timezone, translation
 
+from mesoclinic.accounts.locales import locale_language
 from mesoclinic.accounts.middleware import CLINIC_SESSION_KEY
 from mesoclinic.accounts.models import Membership
 from mesoclinic.accounts.scope import scope_for
@@ -194,7 +195,8 @@ def test_the_week_view_is_headed_by_its_monday_and_cards_carry_the_full_name(wor
         client.get(f"/schedule/?date={(monday + dt.timedelta(days=2)).isoformat()}&view=week")
     )
     heading = re.search(r'data-testid="cal-day">([^<]*)<', page).group(1)
-    with translation.override("en"):
+    # Words in the user's language, formats of the clinic's locale.
+    with translation.override(locale_language(language="en", clinic_locale=world.clinic.locale)):
         assert heading == f"Week of {formats.date_format(monday, 'DATE_FORMAT')}"
     assert f'title="10:00–10:30 {patient.full_name}"' in page
     assert f'<span class="n">{patient.full_name}</span>' in page

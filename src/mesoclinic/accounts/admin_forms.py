@@ -10,8 +10,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.accounts.models import ClinicLocale, Role, Weekday
+from mesoclinic.web.forms import DateInput
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 def _time_zones() -> list[tuple[str, str]]:

@@ -123,6 +123,7 @@ def _session_sign_once(
                     appointment=appointment,
                     status=status,
                     expected_version=appointment.version,
+                    by_signature=True,
                     request=request,
                 )
         session.appointment_status = appointment.status

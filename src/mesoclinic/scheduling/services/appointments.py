@@ -285,7 +285,9 @@ def appointment_reschedule(
     return appointment
 
 
-def _require_session_allows(appointment: Appointment, status: str) -> None:
+def _require_session_allows(
+    appointment: Appointment, status: str, *, by_signature: bool = False
+) -> None:
     from mesoclinic.charting.models import SessionStatus, TreatmentSession
 
     session_status = (
@@ -294,7 +296,8 @@ def _require_session_allows(appointment: Appointment, status: str) -> None:
         .first()
     )
     is_treatment = bool(appointment.plan_id or appointment.technique_id)
-    if status == AppointmentStatus.DONE and is_treatment and session_status != "signed":
+    signed = by_signature or session_status == SessionStatus.SIGNED
+    if status == AppointmentStatus.DONE and is_treatment and not signed:
         raise ValidationError(
             _(
                 "A treatment appointment is done when the practitioner signs its session; "
@@ -323,6 +326,7 @@ def appointment_status_set(
     status: str,
     expected_version: int,
     reason: str = "",
+    by_signature: bool = False,
     request=None,
 ) -> Appointment:
     """Change an appointment's status along the allowed transitions.
@@ -331,6 +335,9 @@ def appointment_status_set(
     the appointment is done only when its session is signed (signing sets it), and it
     cannot be cancelled, postponed or marked a no-show while its session is open or
     signed (postponing the session at check-in postpones the appointment).
+    `by_signature` is for `session_sign` alone: it sets the appointment done inside the
+    signing transaction, just before the session row is saved as signed (the signed row
+    keeps a copy of the appointment's final status).
     """
     if appointment.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown appointment."))
@@ -341,7 +348,7 @@ def appointment_status_set(
             _("An appointment that is %(current)s cannot become %(new)s.")
             % {"current": appointment.get_status_display(), "new": AppointmentStatus(status).label}
         )
-    _require_session_allows(appointment, status)
+    _require_session_allows(appointment, status, by_signature=by_signature)
     if status in ("cancelled", "postponed") and not reason.strip():
         raise ValidationError(
             {
