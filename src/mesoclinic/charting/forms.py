@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.charting import screening as sc
 from mesoclinic.charting.models import SideEffectOutcome, SideEffectPhase, SideEffectSeverity
+from mesoclinic.web.dates import BoundedDateField
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 
@@ -39,7 +40,7 @@ class CheckinForm(forms.Form):
                 )
                 details.append(f"{key}__code")
             if kind in ("surgery", "procedure"):
-                self.fields[f"{key}__date"] = forms.DateField(
+                self.fields[f"{key}__date"] = BoundedDateField(
                     label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
                 )
                 details.append(f"{key}__date")
@@ -106,7 +107,7 @@ class SideEffectForm(forms.Form):
     )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=SideEffectOutcome.choices)
     serious = forms.BooleanField(label=_("Serious"), required=False)
-    onset_on = forms.DateField(label=_("Onset"), widget=forms.DateInput(attrs={"type": "date"}))
+    onset_on = BoundedDateField(label=_("Onset"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -41,6 +41,7 @@ from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.scheduling.models import Device
 from mesoclinic.scheduling.selectors import appointment_get
+from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
 
 ROW_FIELDS = (
@@ -81,12 +82,7 @@ def _errors(exc: ValidationError) -> list[str]:
 def day_view(request):
     clinic = _clinic(request)
     today = _today(request)
-    try:
-        day = (
-            dt.date.fromisoformat(request.GET.get("date", "")) if request.GET.get("date") else today
-        )
-    except ValueError:
-        day = today
+    day = date_param(request.GET.get("date"), default=today)
     mine = request.GET.get("mine") == "1"
     rows = day_sessions(
         scope=request.scope,

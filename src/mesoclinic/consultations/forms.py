@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.consultations.engine import kb
 from mesoclinic.patients.forms import DATE_INPUT_FORMATS, DateInput, _ui_language
+from mesoclinic.web.dates import BoundedDateField
 
 PRODUCT_ROWS = 4
 
@@ -52,7 +53,7 @@ class PlanForm(forms.Form):
     preferred_interval_days = forms.IntegerField(
         label=_("Preferred interval (days)"), min_value=1, required=False
     )
-    target_start = forms.DateField(
+    target_start = BoundedDateField(
         label=_("Target start"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS
     )
 

@@ -14,6 +14,7 @@ from mesoclinic.inventory.models import (
     RegulatoryStatus,
     Severity,
 )
+from mesoclinic.web.dates import BoundedDateField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -100,8 +101,8 @@ class ProductForm(forms.Form):
 class ReceiveForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
     lot_number = forms.CharField(label=_("Lot number"), max_length=60)
-    expiry_date = forms.DateField(label=_("Expiry date"), widget=DATE)
-    received_on = forms.DateField(label=_("Received on"), widget=DATE)
+    expiry_date = BoundedDateField(label=_("Expiry date"), widget=DATE)
+    received_on = BoundedDateField(label=_("Received on"), widget=DATE)
     quantity_ml = forms.CharField(
         label=_("Quantity (mL)"),
         help_text=_("The total volume received, for example 10 ampoules of 2 mL: 20."),
@@ -169,7 +170,7 @@ class AdverseEventForm(forms.Form):
     lot = forms.ChoiceField(label=_("Lot"))
     kind = forms.ChoiceField(label=_("Side effect"))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
-    onset_on = forms.DateField(label=_("Onset"), required=False, widget=DATE)
+    onset_on = BoundedDateField(label=_("Onset"), required=False, widget=DATE)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

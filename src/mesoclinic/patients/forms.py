@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import FactKind, Fitzpatrick, Sex
+from mesoclinic.web.dates import BoundedDateField
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]
 
@@ -26,7 +27,7 @@ class PatientForm(forms.Form):
     middle_name = forms.CharField(
         label=_("Middle name or patronymic"), max_length=150, required=False
     )
-    birth_date = forms.DateField(
+    birth_date = BoundedDateField(
         label=_("Date of birth"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN)
@@ -100,7 +101,7 @@ class HistoryFactForm(forms.Form):
         required=False,
         initial=True,
     )
-    on_date = forms.DateField(
+    on_date = BoundedDateField(
         label=_("Date"),
         required=False,
         widget=DateInput(),

@@ -25,6 +25,7 @@ from mesoclinic.scheduling.courses import (
     message_text,
 )
 from mesoclinic.scheduling.models import Device, Room
+from mesoclinic.web.dates import date_check, date_param
 
 
 def _plan(request, plan_id: int) -> TreatmentPlan:
@@ -60,25 +61,35 @@ def _parse_choices(post, clinic: Clinic) -> list[SessionChoice]:
     choices = []
     for index in post.getlist("session"):
         try:
-            day = dt.date.fromisoformat(post[f"s{index}-day"])
+            day = date_check(dt.date.fromisoformat(post[f"s{index}-day"]))
             start = dt.time.fromisoformat(post[f"s{index}-time"])
             practitioner_id = int(post[f"s{index}-practitioner"])
-        except (KeyError, ValueError) as exc:
+            session_index = int(index)
+        except (KeyError, ValueError, ValidationError) as exc:
             raise ValidationError(
                 _("Session %(n)s: give a valid date, time and practitioner.") % {"n": index}
             ) from exc
         unchanged = (
             post.get(f"s{index}-orig") == f"{day.isoformat()} {start:%H:%M} {practitioner_id}"
         )
-        room = post.get(f"s{index}-room") if unchanged else None
-        device = post.get(f"s{index}-device") if unchanged else None
+        try:
+            room = int(post[f"s{index}-room"]) if unchanged and post.get(f"s{index}-room") else None
+            device = (
+                int(post[f"s{index}-device"])
+                if unchanged and post.get(f"s{index}-device")
+                else None
+            )
+        except ValueError as exc:
+            raise ValidationError(
+                _("Session %(n)s: give a valid date, time and practitioner.") % {"n": index}
+            ) from exc
         choices.append(
             SessionChoice(
-                session_index=int(index),
+                session_index=session_index,
                 starts_at=dt.datetime.combine(day, start, tzinfo=clinic.zone),
                 practitioner_id=practitioner_id,
-                room_id=int(room) if room else None,
-                device_id=int(device) if device else None,
+                room_id=room,
+                device_id=device,
             )
         )
     return choices
@@ -91,10 +102,7 @@ def _course_page(request, plan_id: int, *, replan: bool):
     today = timezone.localdate()
     earliest = None
     if request.GET.get("earliest"):
-        try:
-            earliest = dt.date.fromisoformat(request.GET["earliest"])
-        except ValueError:
-            earliest = None
+        earliest = date_param(request.GET["earliest"])
     errors: list[str] = []
     if request.method == "POST":
         try:

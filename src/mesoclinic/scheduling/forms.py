@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.web.dates import BoundedDateField
 
 
 def technique_choices(language: str) -> list[tuple[str, str]]:
@@ -18,7 +19,7 @@ def technique_choices(language: str) -> list[tuple[str, str]]:
 class BookingForm(forms.Form):
     patient = forms.IntegerField(widget=forms.HiddenInput)
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = BoundedDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(
         label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time", "step": 300})
     )
@@ -35,7 +36,7 @@ class BookingForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    day = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = BoundedDateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(
         label=_("New start time"), widget=forms.TimeInput(attrs={"type": "time", "step": 300})
     )

@@ -34,6 +34,7 @@ from mesoclinic.scheduling.services import (
     room_create,
     working_hours_set,
 )
+from mesoclinic.web.dates import BoundedDateField, date_check
 from mesoclinic.web.forms import form_add_validation_error
 
 
@@ -77,10 +78,10 @@ class CredentialForm(forms.Form):
 
 class AbsenceForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Practitioner"))
-    first_day = forms.DateField(
+    first_day = BoundedDateField(
         label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    last_day = forms.DateField(
+    last_day = BoundedDateField(
         label=gettext_lazy("Last day"), widget=forms.DateInput(attrs={"type": "date"})
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=200)
@@ -91,7 +92,7 @@ class AbsenceForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    day = forms.DateField(
+    day = BoundedDateField(
         label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
@@ -259,8 +260,8 @@ class AvailabilityForm(forms.Form):
         out = []
         for raw in self.cleaned_data["unavailable_dates"].replace(",", "\n").split():
             try:
-                out.append(dt.date.fromisoformat(raw.strip()))
-            except ValueError as exc:
+                out.append(date_check(dt.date.fromisoformat(raw.strip())))
+            except (ValueError, ValidationError) as exc:
                 raise ValidationError(
                     _("%(value)s is not a date like 2026-12-31.") % {"value": raw}
                 ) from exc

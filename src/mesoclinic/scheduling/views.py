@@ -34,6 +34,7 @@ from mesoclinic.scheduling.services import (
     appointment_reschedule,
     appointment_status_set,
 )
+from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
 
 SLOT_MIN = 15
@@ -48,13 +49,6 @@ def _clinic(request) -> Clinic:
         raise Http404
     request.scope.require("schedule.view")
     return request.clinic
-
-
-def _parse_day(value: str | None, fallback: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else fallback
-    except ValueError:
-        return fallback
 
 
 def _day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.time, dt.time]:
@@ -77,7 +71,7 @@ def calendar_view(request):
     clinic = _clinic(request)
     scope = request.scope
     today = timezone.localdate()
-    day = _parse_day(request.GET.get("date"), today)
+    day = date_param(request.GET.get("date"), default=today)
     mode = "week" if request.GET.get("view") == "week" else "day"
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     practitioner_id = request.GET.get("practitioner")
@@ -217,7 +211,7 @@ def book_view(request):
                 )
     else:
         initial = {
-            "day": _parse_day(request.GET.get("date"), timezone.localdate()),
+            "day": date_param(request.GET.get("date"), default=timezone.localdate()),
             "time": request.GET.get("time") or "10:00",
             "duration": 30,
             "practitioner": request.GET.get("practitioner"),
