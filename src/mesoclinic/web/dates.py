@@ -46,15 +46,16 @@ def date_check(day: dt.date, *, field: str | None = None) -> dt.date:
 def date_param(value: str | None, *, default: dt.date | None = None) -> dt.date | None:
     """A `YYYY-MM-DD` value from the query string; `default` when absent or empty.
 
-    Raises BadDateParam (answered 400 with its message) when the value is not a date or is out of bounds:
-    such an address was not made by the application's own links.
+    Raises BadDateParam (answered 400 with its message) when the value is not a date
+    or is out of bounds: such an address was not made by the application's own links.
     """
     if not value:
         return default
     try:
         day = dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise BadDateParam(_("%(value)s is not a date like 2026-12-31.") % {"value": value}) from None
+        message = _("%(value)s is not a date like 2026-12-31.") % {"value": value}
+        raise BadDateParam(message) from None
     try:
         return date_check(day)
     except ValidationError:
