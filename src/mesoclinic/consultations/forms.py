@@ -48,10 +48,14 @@ class PlanForm(forms.Form):
         label=_("Techniques"), widget=forms.CheckboxSelectMultiple
     )
     sessions = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=50)
-    interval_min_days = forms.IntegerField(label=_("Minimum interval (days)"), min_value=1)
-    interval_max_days = forms.IntegerField(label=_("Maximum interval (days)"), min_value=1)
+    interval_min_days = forms.IntegerField(
+        label=_("Minimum interval (days)"), min_value=1, max_value=365
+    )
+    interval_max_days = forms.IntegerField(
+        label=_("Maximum interval (days)"), min_value=1, max_value=365
+    )
     preferred_interval_days = forms.IntegerField(
-        label=_("Preferred interval (days)"), min_value=1, required=False
+        label=_("Preferred interval (days)"), min_value=1, max_value=365, required=False
     )
     target_start = BoundedDateField(
         label=_("Target start"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS

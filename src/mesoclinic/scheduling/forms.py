@@ -17,7 +17,7 @@ def technique_choices(language: str) -> list[tuple[str, str]]:
 
 
 class BookingForm(forms.Form):
-    patient = forms.IntegerField(widget=forms.HiddenInput)
+    patient = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
     day = BoundedDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(
@@ -41,7 +41,7 @@ class RescheduleForm(forms.Form):
         label=_("New start time"), widget=forms.TimeInput(attrs={"type": "time", "step": 300})
     )
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,7 +50,7 @@ class RescheduleForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.CharField(widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
 
 
