@@ -33,9 +33,10 @@ def test_far_dates_in_the_address_are_a_bad_request(world, url):
 
 
 def test_the_bad_request_page_is_in_the_users_language(world):
-    client = client_for(world.users["owner"])
-    client.cookies["django_language"] = "ru"
-    response = client.get("/schedule/?date=9999-12-31", HTTP_ACCEPT_LANGUAGE="ru")
+    owner = world.users["owner"]
+    owner.language = "ru"
+    owner.save()
+    response = client_for(owner).get("/schedule/?date=9999-12-31")
     assert response.status_code == 400
     assert "1900" in response.content.decode()
     assert "дата" in response.content.decode().lower()
