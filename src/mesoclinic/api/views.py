@@ -171,11 +171,22 @@ def appointments(request, first_day: ApiDate, last_day: ApiDate):
         raise HttpError(400, "no clinic")
     if last_day < first_day or (last_day - first_day).days > 62:
         raise HttpError(422, "last_day must be on or after first_day, at most 62 days later")
-    return list(
+    rows = list(
         appointment_list(
             scope=request.scope, clinic=request.clinic, first_day=first_day, last_day=last_day
         )
     )
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        detail={
+            "api": "appointments",
+            "first_day": first_day.isoformat(),
+            "last_day": last_day.isoformat(),
+            "patients": sorted({a.patient_id for a in rows}),
+        },
+    )
+    return rows
 
 
 @api.post("/screen", response={**ERRORS, 200: ScreeningResult}, tags=["safety"])

@@ -110,6 +110,9 @@ def checkin_view(request, appointment_id: int):
     scope = request.scope
     scope.require("patients.edit_clinical")
     appointment = appointment_get(scope=scope, appointment_id=appointment_id)
+    audit_record(
+        action=AuditAction.READ, request=request, obj=appointment, detail={"view": "checkin"}
+    )
     session = getattr(appointment, "treatment_session", None)
     if session is not None and session.status in (SessionStatus.SIGNED, SessionStatus.POSTPONED):
         return redirect("charting:session", session_id=session.pk)

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Clinic, User
 from mesoclinic.accounts.scope import get_scoped_or_404
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.core import planning as pl
 from mesoclinic.scheduling.courses import (
@@ -97,6 +99,12 @@ def _parse_choices(post, clinic: Clinic) -> list[SessionChoice]:
 
 def _course_page(request, plan_id: int, *, replan: bool):
     plan = _plan(request, plan_id)
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=plan,
+        detail={"view": "course_replan" if replan else "course_book"},
+    )
     clinic = Clinic.objects.get(pk=plan.clinic_id)
     scope = request.scope
     today = timezone.localdate()

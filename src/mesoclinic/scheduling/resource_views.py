@@ -13,6 +13,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Weekday
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.selectors import patient_get
 from mesoclinic.scheduling.models import (
@@ -272,6 +274,9 @@ class AvailabilityForm(forms.Form):
 def availability_view(request, patient_id: int):
     scope = request.scope
     patient = patient_get(scope=scope, patient_id=patient_id)
+    audit_record(
+        action=AuditAction.READ, request=request, obj=patient, detail={"view": "availability"}
+    )
     current = PatientAvailability.objects.filter(patient=patient).first()
     initial = {}
     if current:

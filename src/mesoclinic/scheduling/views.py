@@ -171,6 +171,12 @@ def patient_pick_view(request):
     """htmx: patients matching the typed text, as radio buttons for the booking form."""
     query = request.GET.get("q", "").strip()[:100]
     patients = patient_list(scope=request.scope, query=query, limit=10) if query else []
+    if query:
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            detail={"view": "booking_search", "q": query, "count": len(patients)},
+        )
     return render(request, "scheduling/_patient_pick.html", {"patients": patients})
 
 
@@ -184,6 +190,7 @@ def book_view(request):
     patient_id = request.POST.get("patient") or request.GET.get("patient")
     if patient_id and str(patient_id).isdigit():
         patient = patient_get(scope=scope, patient_id=int(patient_id))
+        audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "book"})
     if request.method == "POST":
         form = BookingForm(request.POST, practitioners=practitioners, language=_lang())
         if form.is_valid():
@@ -295,6 +302,7 @@ def appointment_view(request, appointment_id: int):
 def patient_schedule_view(request, patient_id: int):
     scope = request.scope
     patient = patient_get(scope=scope, patient_id=patient_id)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "schedule"})
     feed = CalendarFeed.objects.filter(
         organisation_id=scope.organisation_id, patient=patient, revoked_at__isnull=True
     ).first()
