@@ -15,6 +15,7 @@ from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients import search
 from mesoclinic.patients.models import FactKind, HistoryFact, Patient, PatientSearchToken
+from mesoclinic.web.text import name_clean
 
 DEMOGRAPHIC_FIELDS = (
     "family_name",
@@ -103,6 +104,22 @@ def patient_duplicates(
     return list(qs)
 
 
+NAME_FIELDS = ("family_name", "given_name", "middle_name")
+
+
+def _names_clean(**names: str) -> tuple[str, ...]:
+    """The names in NFC; ValidationError naming every field with invisible characters."""
+    cleaned, errors = [], {}
+    for field, value in names.items():
+        try:
+            cleaned.append(name_clean(value, field=field))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return tuple(cleaned)
+
+
 @transaction.atomic
 def patient_create(
     *,
@@ -129,12 +146,15 @@ def patient_create(
     """
     scope.require("patients.edit_demographics")
     _check_birth_date(birth_date, today)
+    family_name, given_name, middle_name = _names_clean(
+        family_name=family_name, given_name=given_name, middle_name=middle_name
+    )
     patient = Patient(
         organisation_id=scope.organisation_id,
         home_clinic_id=scope.clinic_id,
-        family_name=family_name.strip(),
-        given_name=given_name.strip(),
-        middle_name=middle_name.strip(),
+        family_name=family_name,
+        given_name=given_name,
+        middle_name=middle_name,
         birth_date=birth_date,
         sex=sex,
         phone=phone.strip(),
@@ -171,6 +191,8 @@ def patient_update(
         raise TypeError(f"not demographic fields: {sorted(unknown)}")
     if "birth_date" in changes:
         _check_birth_date(changes["birth_date"], today)
+    names = {k: v for k, v in changes.items() if k in NAME_FIELDS}
+    changes.update(zip(names, _names_clean(**names), strict=True))
     diff = {}
     for name, value in changes.items():
         if isinstance(value, str):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from pydantic import Field
 
 EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2199, 12, 31)
+LATEST = dt.date(2999, 12, 31)
 
 ApiDate = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)]
 

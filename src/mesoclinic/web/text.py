@@ -38,6 +38,17 @@ def invisible_characters(text: str) -> list[str]:
     ]
 
 
+def name_problem(text: str) -> str | None:
+    """Why `text` cannot be a name or identifier (naming the code points), or None."""
+    bad = invisible_characters(text)
+    if not bad:
+        return None
+    codes = ", ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in bad))
+    return _(
+        "This contains invisible or text-direction characters (%(codes)s); retype it without them."
+    ) % {"codes": codes}
+
+
 def name_clean(text: str, *, field: str) -> str:
     """A name or identifier in NFC with outer spaces removed; refuses invisible characters.
 
@@ -45,18 +56,9 @@ def name_clean(text: str, *, field: str) -> str:
     code point, so the user can find and delete them.
     """
     value = unicodedata.normalize("NFC", text).strip()
-    bad = invisible_characters(value)
-    if bad:
-        codes = ", ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in bad))
-        raise ValidationError(
-            {
-                field: _(
-                    "This contains invisible or text-direction characters (%(codes)s); "
-                    "retype it without them."
-                )
-                % {"codes": codes}
-            }
-        )
+    problem = name_problem(value)
+    if problem:
+        raise ValidationError({field: problem})
     return value
 
 
