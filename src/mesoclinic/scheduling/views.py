@@ -325,7 +325,8 @@ def feed_create_view(request):
     scope.require("schedule.view")
     patient_id = request.POST.get("patient")
     if patient_id:
-        patient = patient_get(scope=scope, patient_id=int(patient_id))
+        # Not int(): a malformed id is a 404 from the lookup, not a 500 here.
+        patient = patient_get(scope=scope, patient_id=patient_id)
         feed, _created = CalendarFeed.objects.get_or_create(
             organisation_id=scope.organisation_id, patient=patient, revoked_at__isnull=True
         )
