@@ -128,3 +128,14 @@ def _sqlite_audit_purge(request):
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO audit_purge_guard (open) VALUES (1)")
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A request by a Russian-speaking user leaves Russian active in the test thread;
+    the next test starts in the default language again."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "mesoclinic.web.text.ControlCharacterMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mesoclinic.accounts.middleware.ScopeMiddleware",
@@ -249,6 +250,20 @@ TASKS = {
 
 # Security: production values unless DEBUG; HTTPS is terminated in front of us.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Reverse proxies whose X-Forwarded-For the audit trail and the sign-in lockout believe
+# (addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"). Empty: the peer address is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+try:
+    import ipaddress as _ipaddress
+
+    for _proxy in TRUSTED_PROXIES:
+        _ipaddress.ip_network(_proxy, strict=False)
+except ValueError as _exc:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXIES: {_exc}; give addresses or networks separated by commas."
+    ) from None
+AXES_CLIENT_IP_CALLABLE = "mesoclinic.audit.services.client_ip"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

@@ -4,6 +4,8 @@ from django.urls import include, path
 from mesoclinic.accounts import views as account_views
 from mesoclinic.web import views as web_views
 
+handler400 = "mesoclinic.web.views.bad_request"
+
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),

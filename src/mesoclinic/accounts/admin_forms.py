@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.accounts.models import ClinicLocale, Role, Weekday
+from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DateInput
 
 DATE = DateInput()
@@ -116,8 +117,8 @@ class OpeningHoursForm(forms.Form):
 
 
 class ClosureForm(forms.Form):
-    first_day = forms.DateField(label=_("Closed from"), widget=DATE)
-    last_day = forms.DateField(
+    first_day = BoundedDateField(label=_("Closed from"), widget=DATE)
+    last_day = BoundedDateField(
         label=_("Closed until"),
         widget=DATE,
         required=False,
@@ -207,7 +208,7 @@ class RoleForm(forms.Form):
 
 class CredentialForm(forms.Form):
     technique_id = forms.ChoiceField(label=_("Technique"))
-    trained_on = forms.DateField(label=_("Date of training"), widget=DATE)
+    trained_on = BoundedDateField(label=_("Date of training"), widget=DATE)
     evidence = forms.CharField(
         label=_("Evidence of training"),
         max_length=300,

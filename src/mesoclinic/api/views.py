@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from mesoclinic.api.services import api_token_check
@@ -23,6 +24,7 @@ from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.core.screening import ScreeningInputError, ScreeningRequest, ScreeningResult, screen
 from mesoclinic.patients.selectors import patient_get, patient_list
 from mesoclinic.scheduling.selectors import appointment_list
+from mesoclinic.web.dates import ApiDate
 
 
 class BearerToken(HttpBearer):
@@ -60,14 +62,45 @@ api = NinjaAPI(
 )
 
 
+class ApiError(Schema):
+    """Every error answer: a sentence, and the individual problems (may be empty)."""
+
+    detail: str
+    problems: list[str] = []
+
+
+# Documented on every operation, so a client can rely on the shape of any error.
+ERRORS = {400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 414: ApiError, 422: ApiError}
+
+
+def _error(request, status: int, detail: str, problems: list[str] | None = None):
+    body = ApiError(detail=detail, problems=problems or []).model_dump()
+    return api.create_response(request, body, status=status)
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return api.create_response(request, {"detail": "permission denied"}, status=403)
+    return _error(request, 403, "permission denied")
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, {"detail": "not found"}, status=404)
+    return _error(request, 404, "not found")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return _error(request, exc.status_code, str(exc.message))
+
+
+def _problem(error: dict) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    return _error(request, 422, "invalid request", [_problem(e) for e in exc.errors])
 
 
 class Me(Schema):
@@ -79,7 +112,7 @@ class Me(Schema):
     today: dt.date
 
 
-@api.get("/me", response=Me, tags=["accounts"])
+@api.get("/me", response={200: Me, **ERRORS}, tags=["accounts"])
 def me(request):
     """Who the caller is: their roles and the clinic they act in, with its time zone and date.
 
@@ -108,7 +141,7 @@ class PatientOut(Schema):
     preferred_language: str
 
 
-@api.get("/patients", response=list[PatientOut], tags=["patients"])
+@api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
 def patients(request, q: str = "", limit: int = 50):
     """Patients of the organisation matching `q` (name, phone, email, date of birth)."""
     rows = patient_list(scope=request.scope, query=q[:100], limit=max(1, min(limit, 200)))
@@ -120,7 +153,7 @@ def patients(request, q: str = "", limit: int = 50):
     return rows
 
 
-@api.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
+@api.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS}, tags=["patients"])
 def patient(request, patient_id: int):
     found = patient_get(scope=request.scope, patient_id=patient_id)
     audit_record(action=AuditAction.READ, request=request, obj=found, detail={"api": True})
@@ -141,34 +174,40 @@ class AppointmentOut(Schema):
     session_number: int | None
 
 
-@api.get("/appointments", response=list[AppointmentOut], tags=["schedule"])
-def appointments(request, first_day: dt.date, last_day: dt.date):
+@api.get("/appointments", response={200: list[AppointmentOut], **ERRORS}, tags=["schedule"])
+def appointments(request, first_day: ApiDate, last_day: ApiDate):
     """The current clinic's appointments starting between two dates (at most 62 days)."""
     if request.clinic is None:
         raise HttpError(400, "no clinic")
     if last_day < first_day or (last_day - first_day).days > 62:
         raise HttpError(422, "last_day must be on or after first_day, at most 62 days later")
-    return list(
+    rows = list(
         appointment_list(
             scope=request.scope, clinic=request.clinic, first_day=first_day, last_day=last_day
         )
     )
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        detail={
+            "api": "appointments",
+            "first_day": first_day.isoformat(),
+            "last_day": last_day.isoformat(),
+            "patients": sorted({a.patient_id for a in rows}),
+        },
+    )
+    return rows
 
 
-class ScreeningError(Schema):
-    detail: str
-    problems: list[str]
-
-
-@api.post("/screen", response={200: ScreeningResult, 422: ScreeningError}, tags=["safety"])
-def screen_session(request, payload: ScreeningRequest, today: dt.date | None = None):
+@api.post("/screen", response={**ERRORS, 200: ScreeningResult}, tags=["safety"])
+def screen_session(request, payload: ScreeningRequest, today: ApiDate | None = None):
     """Screen a planned session (format: docs/screening.md); clinical staff only."""
     request.scope.require("patients.view_clinical")
     try:
         result = screen(payload, kb=load_knowledge(), today=today or timezone.localdate())
     except ScreeningInputError as exc:
         problems = list(getattr(exc, "problems", None) or [str(exc)])
-        return Status(422, ScreeningError(detail="invalid screening request", problems=problems))
+        return Status(422, ApiError(detail="invalid screening request", problems=problems))
     audit_record(
         action=AuditAction.READ,
         request=request,
@@ -182,7 +221,7 @@ class KnowledgeVersion(Schema):
     short: str
 
 
-@api.get("/knowledge/version", response=KnowledgeVersion, tags=["safety"])
+@api.get("/knowledge/version", response={200: KnowledgeVersion, **ERRORS}, tags=["safety"])
 def knowledge_version(request):
     kb = load_knowledge()
     return KnowledgeVersion(version=kb.version, short=kb.short_version)

@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from mesoclinic.audit.models import AuditAction, AuditEvent
+from mesoclinic.web.text import strip_control
 
 
-def _client_ip(request) -> str | None:
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    """The client's address: the peer's, or behind trusted proxies the right-most untrusted one.
+
+    `X-Forwarded-For` is believed only when the peer is one of `TRUSTED_PROXIES`; then
+    the list is read from the right (each trusted proxy appended what it saw) and the
+    first address that is not a trusted proxy is the client. Anything left of it was
+    written by the client and may be forged. A malformed entry stops the walk at the
+    last proxy that could be believed. None when even the peer's address is malformed.
+    """
     if request is None:
         return None
-    # Behind the reverse proxy the operator configures (docs/operator-guide.md), the
-    # left-most X-Forwarded-For address is the client's.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
+    peer = _address(str(request.META.get("REMOTE_ADDR") or ""))
+    if peer is None:
+        return None
+    networks = [ipaddress.ip_network(p, strict=False) for p in settings.TRUSTED_PROXIES]
+
+    def trusted(address) -> bool:
+        return any(address in network for network in networks)
+
+    client = peer
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    hops = [hop for hop in forwarded.split(",") if hop.strip()]
+    while trusted(client) and hops:
+        hop = _address(hops.pop())
+        if hop is None:
+            break
+        client = hop
+    return str(client)
+
+
+def _clean(value: Any) -> Any:
+    """The value with control characters removed from every string, keys included."""
+    if isinstance(value, str):
+        return strip_control(value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
 
 
 def audit_record(
@@ -59,14 +100,16 @@ def audit_record(
     return AuditEvent.objects.create(
         organisation_id=organisation_id,
         actor=actor,
-        actor_label=str(actor) if actor is not None else "",
+        actor_label=strip_control(str(actor)) if actor is not None else "",
         action=str(action),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_label=str(obj)[:300] if obj is not None else "",
+        object_label=strip_control(str(obj))[:300] if obj is not None else "",
         patient_id=patient_id,
-        ip_address=_client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
-        path=(request.get_full_path()[:500] if request else ""),
-        detail=detail or {},
+        ip_address=client_ip(request),
+        user_agent=(
+            strip_control(request.META.get("HTTP_USER_AGENT", ""))[:300] if request else ""
+        ),
+        path=(strip_control(request.get_full_path())[:500] if request else ""),
+        detail=_clean(detail or {}),
     )

@@ -11,6 +11,7 @@ from mesoclinic.charting import screening as sc
 from mesoclinic.charting.models import SideEffectOutcome, SideEffectPhase, SideEffectSeverity
 from mesoclinic.core.knowledge.lexicon import names_for_autocomplete
 from mesoclinic.patients.widgets import DatalistInput
+from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DateInput
 
 _NAME_TABLES = {"medication": "medicine", "condition": "condition"}
@@ -58,7 +59,7 @@ class CheckinForm(forms.Form):
                 )
                 details.append(f"{key}__zones")
             if kind in ("surgery", "procedure"):
-                self.fields[f"{key}__date"] = forms.DateField(
+                self.fields[f"{key}__date"] = BoundedDateField(
                     label=_("Date"), required=False, widget=DateInput()
                 )
                 details.append(f"{key}__date")
@@ -160,7 +161,7 @@ class SideEffectForm(forms.Form):
     )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=SideEffectOutcome.choices)
     serious = forms.BooleanField(label=_("Serious"), required=False)
-    onset_on = forms.DateField(label=_("Onset"), widget=DateInput())
+    onset_on = BoundedDateField(label=_("Onset"), widget=DateInput())
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -42,6 +42,7 @@ from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.scheduling.models import Device
 from mesoclinic.scheduling.selectors import appointment_get
+from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
 
 ROW_FIELDS = (
@@ -96,12 +97,7 @@ def _errors(exc: ValidationError) -> list[str]:
 def day_view(request):
     clinic = _clinic(request)
     today = _today(request)
-    try:
-        day = (
-            dt.date.fromisoformat(request.GET.get("date", "")) if request.GET.get("date") else today
-        )
-    except ValueError:
-        day = today
+    day = date_param(request.GET.get("date"), default=today)
     mine = request.GET.get("mine") == "1"
     rows = day_sessions(
         scope=request.scope,
@@ -131,6 +127,9 @@ def checkin_view(request, appointment_id: int):
     request.scope = scope = request.scope.in_clinic(appointment.clinic_id)
     timezone.activate(appointment.clinic.zone)
     scope.require("patients.edit_clinical")
+    audit_record(
+        action=AuditAction.READ, request=request, obj=appointment, detail={"view": "checkin"}
+    )
     session = getattr(appointment, "treatment_session", None)
     if session is not None and session.status in (SessionStatus.SIGNED, SessionStatus.POSTPONED):
         return redirect("charting:session", session_id=session.pk)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.consultations.engine import kb
 from mesoclinic.patients.forms import DATE_INPUT_FORMATS, DateInput, _ui_language
+from mesoclinic.web.dates import BoundedDateField
 
 PRODUCT_ROWS = 4
 
@@ -47,12 +48,16 @@ class PlanForm(forms.Form):
         label=_("Techniques"), widget=forms.CheckboxSelectMultiple
     )
     sessions = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=50)
-    interval_min_days = forms.IntegerField(label=_("Minimum interval (days)"), min_value=1)
-    interval_max_days = forms.IntegerField(label=_("Maximum interval (days)"), min_value=1)
-    preferred_interval_days = forms.IntegerField(
-        label=_("Preferred interval (days)"), min_value=1, required=False
+    interval_min_days = forms.IntegerField(
+        label=_("Minimum interval (days)"), min_value=1, max_value=365
     )
-    target_start = forms.DateField(
+    interval_max_days = forms.IntegerField(
+        label=_("Maximum interval (days)"), min_value=1, max_value=365
+    )
+    preferred_interval_days = forms.IntegerField(
+        label=_("Preferred interval (days)"), min_value=1, max_value=365, required=False
+    )
+    target_start = BoundedDateField(
         label=_("Target start"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS
     )
 

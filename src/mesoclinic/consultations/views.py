@@ -55,6 +55,12 @@ def _zonemap(form, field="zones"):
 def consultation_create_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     request.scope.require("patients.edit_clinical")
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=patient,
+        detail={"view": "consultation_create"},
+    )
     form = ConsultationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -177,6 +183,7 @@ def plan_create_view(request, consultation_id: int):
     c = consultation_get(scope=request.scope, consultation_id=consultation_id)
     request.scope = request.scope.in_clinic(c.clinic_id)
     request.scope.require("plans.create")
+    audit_record(action=AuditAction.READ, request=request, obj=c, detail={"view": "plan_create"})
     today = timezone.localdate()
     initial = _proposal_initial(request.scope, c, request.GET.get("protocol", ""), today)
     form = PlanForm(request.POST or None, initial=initial)
@@ -369,6 +376,9 @@ def consent_sign_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
     request.scope = request.scope.in_clinic(plan.clinic_id)
     request.scope.require("patients.edit_clinical")
+    audit_record(
+        action=AuditAction.READ, request=request, obj=plan, detail={"view": "consent_sign"}
+    )
     form = ConsentForm(request.POST or None, initial={"signer_name": plan.patient.full_name})
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,6 +14,7 @@ from mesoclinic.inventory.models import (
     RegulatoryStatus,
     Severity,
 )
+from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DateInput
 
 DATE = DateInput()
@@ -62,26 +63,48 @@ class ProductForm(forms.Form):
     )
     presentation = forms.ChoiceField(label=_("Presentation"), choices=Presentation.choices)
     volume_ml = forms.DecimalField(
-        label=_("Volume per unit (mL)"), min_value=0.001, decimal_places=3
+        label=_("Volume per unit (mL)"),
+        min_value=0.001,
+        max_value=10_000,
+        max_digits=8,
+        decimal_places=3,
     )
     storage = forms.CharField(label=_("Storage"), max_length=200, required=False)
     per_injection_ml = forms.DecimalField(
-        label=_("Label limit per injection (mL)"), required=False, min_value=0, decimal_places=3
+        label=_("Label limit per injection (mL)"),
+        required=False,
+        min_value=0,
+        max_value=10_000,
+        max_digits=8,
+        decimal_places=3,
     )
     per_session_ml = forms.DecimalField(
-        label=_("Label limit per session (mL)"), required=False, min_value=0, decimal_places=3
+        label=_("Label limit per session (mL)"),
+        required=False,
+        min_value=0,
+        max_value=10_000,
+        max_digits=8,
+        decimal_places=3,
     )
     max_sessions = forms.IntegerField(
-        label=_("Label maximum sessions"), required=False, min_value=1
+        label=_("Label maximum sessions"), required=False, min_value=1, max_value=100
     )
     min_interval_days = forms.IntegerField(
-        label=_("Label minimum interval (days)"), required=False, min_value=1
+        label=_("Label minimum interval (days)"), required=False, min_value=1, max_value=3650
     )
     discard_after_hours = forms.IntegerField(
-        label=_("Discard an opened multi-dose vial after (hours)"), required=False, min_value=1
+        label=_("Discard an opened multi-dose vial after (hours)"),
+        required=False,
+        min_value=1,
+        max_value=8760,
     )
     low_stock_ml = forms.DecimalField(
-        label=_("Low-stock threshold (mL)"), required=False, min_value=0, decimal_places=3
+        label=_("Low-stock threshold (mL)"),
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        max_digits=10,
+        decimal_places=3,
     )
 
     def __init__(self, *args, language: str = "en", **kwargs):
@@ -101,8 +124,8 @@ class ProductForm(forms.Form):
 class ReceiveForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none())
     lot_number = forms.CharField(label=_("Lot number"), max_length=60)
-    expiry_date = forms.DateField(label=_("Expiry date"), widget=DATE)
-    received_on = forms.DateField(label=_("Received on"), widget=DATE)
+    expiry_date = BoundedDateField(label=_("Expiry date"), widget=DATE)
+    received_on = BoundedDateField(label=_("Received on"), widget=DATE)
     quantity_ml = forms.CharField(
         label=_("Quantity (mL)"),
         help_text=_("The total volume received, for example 10 ampoules of 2 mL: 20."),
@@ -144,15 +167,23 @@ class MovementForm(forms.Form):
 
 
 class PolicyForm(forms.Form):
-    near_expiry_days = forms.IntegerField(label=_("Near expiry within (days)"), min_value=1)
+    near_expiry_days = forms.IntegerField(
+        label=_("Near expiry within (days)"), min_value=1, max_value=3650
+    )
     low_stock_ml = forms.DecimalField(
-        label=_("Low stock below (mL)"), min_value=0, decimal_places=3
+        label=_("Low stock below (mL)"),
+        min_value=0,
+        max_value=100_000,
+        max_digits=10,
+        decimal_places=3,
     )
     vial_discard_hours = forms.IntegerField(
-        label=_("Discard opened multi-dose vials after (hours)"), min_value=1
+        label=_("Discard opened multi-dose vials after (hours)"), min_value=1, max_value=8760
     )
     cluster_threshold = forms.IntegerField(
-        label=_("Adverse events of one kind from one lot that make a cluster"), min_value=2
+        label=_("Adverse events of one kind from one lot that make a cluster"),
+        min_value=2,
+        max_value=1000,
     )
 
 
@@ -170,7 +201,7 @@ class AdverseEventForm(forms.Form):
     lot = forms.ChoiceField(label=_("Lot"))
     kind = forms.ChoiceField(label=_("Side effect"))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
-    onset_on = forms.DateField(label=_("Onset"), required=False, widget=DATE)
+    onset_on = BoundedDateField(label=_("Onset"), required=False, widget=DATE)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -17,6 +17,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 UL_PER_ML = 1000
+# The largest quantity one movement or delivery may carry (100 L) and the largest stock
+# one clinic may hold of one lot (10,000 L): far above any clinic, far below overflow.
+MAX_QUANTITY_UL = 100_000 * UL_PER_ML
+MAX_BALANCE_UL = 100 * MAX_QUANTITY_UL
 
 
 def ul_to_ml(quantity_ul: int) -> Decimal:
@@ -255,6 +259,9 @@ class Lot(models.Model):
                 condition=Q(received_quantity_ul__gt=0), name="lot_received_positive"
             ),
             models.CheckConstraint(
+                condition=Q(received_quantity_ul__lte=MAX_QUANTITY_UL), name="lot_received_bounded"
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=LotStatus.values), name="lot_status_valid"
             ),
             models.CheckConstraint(
@@ -288,6 +295,9 @@ class StockBalance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["lot", "clinic"], name="balance_unique_lot_clinic"),
             models.CheckConstraint(condition=Q(quantity_ul__gte=0), name="balance_never_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_ul__lte=MAX_BALANCE_UL), name="balance_bounded"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -385,6 +395,10 @@ class StockMovement(models.Model):
                 condition=Q(kind__in=MovementKind.values), name="movement_kind_valid"
             ),
             models.CheckConstraint(condition=~Q(quantity_ul=0), name="movement_not_zero"),
+            models.CheckConstraint(
+                condition=Q(quantity_ul__gte=-MAX_QUANTITY_UL, quantity_ul__lte=MAX_QUANTITY_UL),
+                name="movement_bounded",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind__in=INBOUND) | Q(quantity_ul__gt=0),
                 name="movement_inbound_positive",

@@ -164,6 +164,8 @@ def _lot_context(request, lot, *, status_form=None, movement_form=None) -> dict:
 @login_required
 def lot_detail(request, lot_id: int):
     lot = selectors.lot_get(scope=request.scope, lot_id=lot_id)
+    # The page lists the patients the lot went to.
+    audit_record(action=AuditAction.READ, request=request, obj=lot, detail={"view": "lot"})
     return render(request, "inventory/lot_detail.html", _lot_context(request, lot))
 
 

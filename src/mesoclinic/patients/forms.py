@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import FactKind, Fitzpatrick, Sex
 from mesoclinic.patients.widgets import DatalistInput, medicine_and_condition_names
+from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DATE_INPUT_FORMATS, DateInput
 
 
@@ -19,7 +20,7 @@ class PatientForm(forms.Form):
     middle_name = forms.CharField(
         label=_("Middle name or patronymic"), max_length=150, required=False
     )
-    birth_date = forms.DateField(
+    birth_date = BoundedDateField(
         label=_("Date of birth"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN)
@@ -43,7 +44,7 @@ class PatientForm(forms.Form):
         min_value=1,
         max_value=400,
     )
-    weight_date = forms.DateField(
+    weight_date = BoundedDateField(
         label=_("Weighed on"),
         required=False,
         widget=DateInput(),
@@ -123,7 +124,7 @@ class HistoryFactForm(forms.Form):
         required=False,
         initial=True,
     )
-    on_date = forms.DateField(
+    on_date = BoundedDateField(
         label=_("Date"),
         required=False,
         widget=DateInput(),

@@ -19,6 +19,7 @@ from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.core.knowledge.lexicon import conditions_find, medicines_find
 from mesoclinic.patients import search
 from mesoclinic.patients.models import FactKind, HistoryFact, Patient, PatientSearchToken
+from mesoclinic.web.text import name_clean
 
 DEMOGRAPHIC_FIELDS = (
     "family_name",
@@ -120,6 +121,22 @@ def _check_weight(weight_kg, weight_date: dt.date | None, today: dt.date) -> Non
         raise ValidationError({"weight_date": _("This date is in the future.")})
 
 
+NAME_FIELDS = ("family_name", "given_name", "middle_name")
+
+
+def _names_clean(**names: str) -> tuple[str, ...]:
+    """The names in NFC; ValidationError naming every field with invisible characters."""
+    cleaned, errors = [], {}
+    for field, value in names.items():
+        try:
+            cleaned.append(name_clean(value, field=field))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return tuple(cleaned)
+
+
 @transaction.atomic
 def patient_create(
     *,
@@ -153,12 +170,15 @@ def patient_create(
     scope.require("patients.edit_demographics")
     _check_birth_date(birth_date, today)
     _check_weight(weight_kg, weight_date, today)
+    family_name, given_name, middle_name = _names_clean(
+        family_name=family_name, given_name=given_name, middle_name=middle_name
+    )
     patient = Patient(
         organisation_id=scope.organisation_id,
         home_clinic_id=scope.clinic_id,
-        family_name=family_name.strip(),
-        given_name=given_name.strip(),
-        middle_name=middle_name.strip(),
+        family_name=family_name,
+        given_name=given_name,
+        middle_name=middle_name,
         birth_date=birth_date,
         sex=sex,
         phone=phone.strip(),
@@ -220,6 +240,8 @@ def patient_update(
             changes.get("weight_date", patient.weight_date),
             today,
         )
+    names = {k: v for k, v in changes.items() if k in NAME_FIELDS}
+    changes.update(zip(names, _names_clean(**names), strict=True))
     diff = {}
     for name, value in changes.items():
         if isinstance(value, str):

@@ -35,6 +35,7 @@ from mesoclinic.web.forms import form_add_validation_error
 def patient_list_view(request):
     query = request.GET.get("q", "").strip()[:100]
     page = patient_search(scope=request.scope, query=query, page=request.GET.get("page"))
+    audit_record(action=AuditAction.READ, request=request, detail={"view": "search", "q": query})
     template = (
         "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     )
@@ -73,6 +74,7 @@ def patient_create_view(request):
 def patient_edit_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     request.scope.require("patients.edit_demographics")
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "edit"})
     initial = {name: getattr(patient, name) for name in DEMOGRAPHIC_FIELDS}
     form = PatientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -115,6 +117,9 @@ def patient_detail_view(request, patient_id: int):
 def history_add_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     request.scope.require("patients.edit_clinical")
+    audit_record(
+        action=AuditAction.READ, request=request, obj=patient, detail={"view": "history_add"}
+    )
     form = HistoryFactForm(request.POST or None, initial=request.GET.dict() or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -138,6 +143,9 @@ def history_add_view(request, patient_id: int):
 def history_correct_view(request, fact_id: int):
     fact = history_fact_get(scope=request.scope, fact_id=fact_id)
     request.scope.require("patients.edit_clinical")
+    audit_record(
+        action=AuditAction.READ, request=request, obj=fact, detail={"view": "history_correct"}
+    )
     initial = {
         "kind": fact.kind,
         "code": fact.code if not fact.needs_coding else "",

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Clinic, User
 from mesoclinic.accounts.scope import get_in_clinic_or_404
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.core import planning as pl
 from mesoclinic.scheduling.courses import (
@@ -26,6 +28,7 @@ from mesoclinic.scheduling.courses import (
     session_key,
 )
 from mesoclinic.scheduling.models import Device, Room
+from mesoclinic.web.dates import date_check, date_param
 
 
 def _plan(request, plan_id: int) -> TreatmentPlan:
@@ -100,8 +103,8 @@ def _posted_rows(post, clinic: Clinic) -> list[dict]:
 def _parse_row(row: dict, clinic: Clinic) -> SessionChoice:
     """One submitted row as a session choice; a ValidationError names what is wrong."""
     try:
-        day = dt.date.fromisoformat(row["day_value"])
-    except ValueError as exc:
+        day = date_check(dt.date.fromisoformat(row["day_value"]))
+    except (ValueError, ValidationError) as exc:
         raise ValidationError(_("Give a valid date.")) from exc
     try:
         start = dt.time.fromisoformat(row["time_value"])
@@ -110,12 +113,18 @@ def _parse_row(row: dict, clinic: Clinic) -> SessionChoice:
     if row["practitioner_id"] is None:
         raise ValidationError(_("Choose the practitioner."))
     unchanged = row["orig"] == f"{day.isoformat()} {start:%H:%M} {row['practitioner_id']}"
+    try:
+        room_id = int(row["room_id"]) if unchanged and row["room_id"] else None
+        device_id = int(row["device_id"]) if unchanged and row["device_id"] else None
+    except ValueError as exc:
+        # Only a hand-edited page sends these: the page's own values are ids.
+        raise ValidationError(_("Choose the room and device again.")) from exc
     return SessionChoice(
         session_index=row["index"],
         starts_at=dt.datetime.combine(day, start, tzinfo=clinic.zone),
         practitioner_id=row["practitioner_id"],
-        room_id=int(row["room_id"]) if unchanged and row["room_id"] else None,
-        device_id=int(row["device_id"]) if unchanged and row["device_id"] else None,
+        room_id=room_id,
+        device_id=device_id,
     )
 
 
@@ -170,15 +179,18 @@ def _submit(request, plan, clinic: Clinic, *, replan: bool) -> tuple[list, list[
 
 def _course_page(request, plan_id: int, *, replan: bool):
     plan = _plan(request, plan_id)
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=plan,
+        detail={"view": "course_replan" if replan else "course_book"},
+    )
     clinic = Clinic.objects.get(pk=plan.clinic_id)
     scope = request.scope
     today = timezone.now().astimezone(clinic.zone).date()
     earliest = None
     if request.GET.get("earliest"):
-        try:
-            earliest = dt.date.fromisoformat(request.GET["earliest"])
-        except ValueError:
-            earliest = None
+        earliest = date_param(request.GET["earliest"])
     errors: list[str] = []
     posted_rows = None
     if request.method == "POST":

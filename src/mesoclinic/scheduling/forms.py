@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DATE_INPUT_FORMATS, DateInput, TimeInput
 
 
@@ -20,7 +21,7 @@ class BookingForm(forms.Form):
     # The patient is not a field: the page sends it once, from the chosen patient or the
     # picker, and the view reads it (a hidden field here would send a second, empty one).
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
-    day = forms.DateField(label=_("Date"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS)
+    day = BoundedDateField(label=_("Date"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS)
     time = forms.TimeField(label=_("Start time"), widget=TimeInput(attrs={"step": 300}))
     duration = forms.IntegerField(
         label=_("Duration (minutes)"), min_value=5, max_value=480, initial=30
@@ -35,10 +36,12 @@ class BookingForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    day = forms.DateField(label=_("New date"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS)
+    day = BoundedDateField(
+        label=_("New date"), widget=DateInput(), input_formats=DATE_INPUT_FORMATS
+    )
     time = forms.TimeField(label=_("New start time"), widget=TimeInput(attrs={"step": 300}))
     practitioner = forms.ModelChoiceField(queryset=None, label=_("Practitioner"))
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,7 +50,7 @@ class RescheduleForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.CharField(widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
 
 

@@ -13,6 +13,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Weekday
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.selectors import patient_get
 from mesoclinic.scheduling.models import (
@@ -34,6 +36,7 @@ from mesoclinic.scheduling.services import (
     room_create,
     working_hours_set,
 )
+from mesoclinic.web.dates import BoundedDateField, date_check
 from mesoclinic.web.forms import DateInput, form_add_validation_error
 
 
@@ -77,8 +80,8 @@ class CredentialForm(forms.Form):
 
 class AbsenceForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Practitioner"))
-    first_day = forms.DateField(label=gettext_lazy("First day"), widget=DateInput())
-    last_day = forms.DateField(label=gettext_lazy("Last day"), widget=DateInput())
+    first_day = BoundedDateField(label=gettext_lazy("First day"), widget=DateInput())
+    last_day = BoundedDateField(label=gettext_lazy("Last day"), widget=DateInput())
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=200)
 
     def __init__(self, *args, practitioners, **kwargs):
@@ -87,7 +90,7 @@ class AbsenceForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    day = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
+    day = BoundedDateField(label=gettext_lazy("Date"), widget=DateInput())
     name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
 
 
@@ -253,8 +256,8 @@ class AvailabilityForm(forms.Form):
         out = []
         for raw in self.cleaned_data["unavailable_dates"].replace(",", "\n").split():
             try:
-                out.append(dt.date.fromisoformat(raw.strip()))
-            except ValueError as exc:
+                out.append(date_check(dt.date.fromisoformat(raw.strip())))
+            except (ValueError, ValidationError) as exc:
                 raise ValidationError(
                     _("%(value)s is not a date like 2026-12-31.") % {"value": raw}
                 ) from exc
@@ -265,6 +268,9 @@ class AvailabilityForm(forms.Form):
 def availability_view(request, patient_id: int):
     scope = request.scope
     patient = patient_get(scope=scope, patient_id=patient_id)
+    audit_record(
+        action=AuditAction.READ, request=request, obj=patient, detail={"view": "availability"}
+    )
     current = PatientAvailability.objects.filter(patient=patient).first()
     initial = {}
     if current:

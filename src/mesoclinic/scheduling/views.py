@@ -37,6 +37,7 @@ from mesoclinic.scheduling.services import (
     calendar_feed_issue,
     calendar_feed_live,
 )
+from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
 
 SLOT_MIN = 15
@@ -51,13 +52,6 @@ def _clinic(request) -> Clinic:
         raise Http404
     request.scope.require("schedule.view")
     return request.clinic
-
-
-def _parse_day(value: str | None, fallback: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else fallback
-    except ValueError:
-        return fallback
 
 
 def _day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.time, dt.time]:
@@ -86,7 +80,7 @@ def calendar_view(request):
     clinic = _clinic(request)
     scope = request.scope
     today = timezone.localdate()
-    day = _parse_day(request.GET.get("date"), today)
+    day = date_param(request.GET.get("date"), default=today)
     mode = "week" if request.GET.get("view") == "week" else "day"
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     practitioner_id = request.GET.get("practitioner")
@@ -187,6 +181,12 @@ def patient_pick_view(request):
     """htmx: patients matching the typed text, as radio buttons for the booking form."""
     query = request.GET.get("q", "").strip()[:100]
     patients = patient_list(scope=request.scope, query=query, limit=10) if query else []
+    if query:
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            detail={"view": "booking_search", "q": query, "count": len(patients)},
+        )
     return render(request, "scheduling/_patient_pick.html", {"patients": patients})
 
 
@@ -201,6 +201,7 @@ def book_view(request):
     patient_id = request.POST.get("patient") or request.GET.get("patient")
     if patient_id and str(patient_id).isdigit():
         patient = patient_get(scope=scope, patient_id=int(patient_id))
+        audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "book"})
     if request.method == "POST":
         form = BookingForm(request.POST, practitioners=practitioners, language=_lang())
         valid = form.is_valid()
@@ -233,7 +234,7 @@ def book_view(request):
                 )
     else:
         initial = {
-            "day": _parse_day(request.GET.get("date"), timezone.localdate()),
+            "day": date_param(request.GET.get("date"), default=timezone.localdate()),
             "time": request.GET.get("time") or "10:00",
             "duration": 30,
             "practitioner": request.GET.get("practitioner"),
@@ -328,6 +329,7 @@ def appointment_view(request, appointment_id: int):
 def patient_schedule_view(request, patient_id: int):
     scope = request.scope
     patient = patient_get(scope=scope, patient_id=patient_id)
+    audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "schedule"})
     feed = CalendarFeed.objects.filter(
         organisation_id=scope.organisation_id, patient=patient, revoked_at__isnull=True
     ).first()
@@ -351,7 +353,7 @@ def feed_create_view(request):
     scope.require("schedule.view")
     patient_id = request.POST.get("patient")
     if patient_id:
-        patient = patient_get(scope=scope, patient_id=int(patient_id))
+        patient = patient_get(scope=scope, patient_id=patient_id)
         feed = calendar_feed_issue(
             scope=scope, patient=patient, now=timezone.now(), request=request
         )

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.inventory.models import (
+    MAX_BALANCE_UL,
+    MAX_QUANTITY_UL,
     UL_PER_ML,
     Lot,
     StockBalance,
@@ -35,6 +37,13 @@ def ml_to_ul(value, *, field: str = "quantity_ml", allow_negative: bool = False)
         raise ValidationError({field: _("Enter a quantity in mL, for example 2.5.")}) from None
     if not amount.is_finite():
         raise ValidationError({field: _("Enter a quantity in mL, for example 2.5.")})
+    if abs(amount) > MAX_QUANTITY_UL // UL_PER_ML:
+        raise ValidationError(
+            {
+                field: _("A quantity can be at most %(max)s mL.")
+                % {"max": number_format(MAX_QUANTITY_UL // UL_PER_ML, use_l10n=True)}
+            }
+        )
     microlitres = amount * UL_PER_ML
     if microlitres != microlitres.to_integral_value():
         raise ValidationError(
@@ -81,7 +90,18 @@ def _balance_add(*, organisation_id: int, clinic_id: int, lot: Lot, quantity_ul:
     balance, _created = StockBalance.objects.get_or_create(
         lot=lot, clinic_id=clinic_id, defaults={"organisation_id": organisation_id}
     )
-    StockBalance.objects.filter(pk=balance.pk).update(quantity_ul=F("quantity_ul") + quantity_ul)
+    try:
+        with transaction.atomic():
+            StockBalance.objects.filter(pk=balance.pk).update(
+                quantity_ul=F("quantity_ul") + quantity_ul
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {
+                "quantity_ml": _("A clinic can hold at most %(max)s mL of one lot.")
+                % {"max": ml(MAX_BALANCE_UL)}
+            }
+        ) from None
 
 
 def _balance_take(*, lot: Lot, clinic: Clinic, quantity_ul: int) -> None:

@@ -25,6 +25,7 @@ from mesoclinic.inventory.models import (
 )
 from mesoclinic.inventory.services.common import _clinic_of, ml_to_ul
 from mesoclinic.inventory.services.lots import _lot_errors, lot_receive, normalise_lot_number
+from mesoclinic.web.dates import EARLIEST, LATEST
 
 IMPORT_REQUIRED = ("product", "lot_number", "expiry_date", "quantity_ml")
 
@@ -47,9 +48,11 @@ def _parse_date(text: str) -> dt.date | None:
     text = text.strip()
     for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
         try:
-            return dt.datetime.strptime(text, fmt).date()
+            day = dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        # A date outside the bounds every page uses is a typing error, not a delivery.
+        return day if EARLIEST <= day <= LATEST else None
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -28,11 +29,12 @@ from mesoclinic.inventory.services.common import (
     ml_to_ul,
     stock_policy_for,
 )
+from mesoclinic.web.text import name_problem
 
 
 def normalise_lot_number(value: str) -> str:
     """Lot numbers compare without surrounding spaces and case (labels print them in capitals)."""
-    return " ".join(value.split()).upper()
+    return " ".join(unicodedata.normalize("NFC", value).split()).upper()
 
 
 def _lot_errors(
@@ -47,6 +49,8 @@ def _lot_errors(
     errors: dict[str, str] = {}
     if not lot_number:
         errors["lot_number"] = _("Enter the lot number printed on the package.")
+    elif name_problem(lot_number):
+        errors["lot_number"] = name_problem(lot_number)
     if received_on is not None and received_on > today:
         errors["received_on"] = _("A delivery cannot be received in the future.")
     if expiry_date is not None and received_on is not None and expiry_date < received_on:

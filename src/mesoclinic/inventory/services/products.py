@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from mesoclinic.inventory.models import (
     StockPolicy,
 )
 from mesoclinic.inventory.services.common import _clinic_of
+from mesoclinic.web.text import name_problem
 
 
 def _derive_origin(ingredient_ids: list[str]) -> str:
@@ -98,6 +100,10 @@ def product_create(
             )
             % {"id": ingredient_id}
         )
+    name, code = unicodedata.normalize("NFC", name), unicodedata.normalize("NFC", code)
+    for field, value in (("name", name), ("code", code)):
+        if name_problem(value):
+            errors.setdefault(field, []).append(name_problem(value))
     seen: set[str] = set()
     for ingredient_id, _c in composition:
         if ingredient_id in seen:

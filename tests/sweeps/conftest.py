@@ -1,0 +1,139 @@
+"""Two organisations, each with one object behind every kind of id the URLconf takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import pytest
+
+from tests.scheduling.conftest import MONDAY, MOSCOW, signature_data_url
+
+_n = itertools.count(1)
+
+
+@dataclass
+class OrgData:
+    world: object
+    patient: object
+    ids: dict  # URL parameter name -> value that names this organisation's object
+
+
+def org_data_build(world) -> OrgData:
+    """Patient, history fact, consultation, plan + consent, appointment, charted session,
+    product, lot, delivery import and patient calendar feed, all made through the services."""
+    from mesoclinic.charting.services import session_sign
+    from mesoclinic.consultations.services import (
+        consent_sign,
+        consultation_create,
+        plan_activate,
+        plan_create,
+    )
+    from mesoclinic.inventory.services import delivery_import_create
+    from mesoclinic.patients.services import history_fact_record, patient_create
+    from mesoclinic.scheduling.models import CalendarFeed, Device, Room
+    from mesoclinic.scheduling.services import credential_grant
+    from tests.charting.factories import NOW, charted, make_day
+
+    n = next(_n)
+    org = world.organisation
+    for name in ("A", "B"):
+        Room.objects.create(organisation=org, clinic=world.clinic, name=name)
+    Device.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        name="EP-1",
+        technique_ids=["technique.electroporation"],
+    )
+    owner = world.scope("owner")
+    for technique in ("technique.nappage", "technique.papule", "technique.electroporation"):
+        credential_grant(
+            scope=owner, practitioner=world.users["practitioner"], technique_id=technique
+        )
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=MOSCOW)
+    today = now.date()
+    patient = patient_create(
+        scope=world.scope("receptionist"),
+        family_name=f"Sweepfamily{n}",
+        given_name="Sweepgiven",
+        birth_date=dt.date(1988, 5, 5),
+        today=today,
+    )
+    practitioner = world.scope("practitioner")
+    consultation = consultation_create(
+        scope=practitioner,
+        patient=patient,
+        now=now,
+        today=today,
+        examination="dry skin",
+        indications=["indication.dehydration"],
+        zones=["zone.cheeks"],
+    )
+    plan = plan_create(
+        scope=practitioner,
+        patient=patient,
+        now=now,
+        today=today,
+        zones=["zone.cheeks"],
+        technique_ids=["technique.nappage"],
+        products=[("product.revitalising-cocktail", "2.0")],
+        sessions=6,
+        interval_min_days=7,
+        interval_max_days=10,
+        preferred_interval_days=7,
+        target_start=dt.date.fromisoformat(MONDAY),
+        protocol_id="protocol.face-rejuvenation",
+    )
+    consent = consent_sign(
+        scope=practitioner,
+        plan=plan,
+        signer_name="Sweep Patient",
+        signature=signature_data_url(),
+        now=now,
+        today=today,
+    )
+    plan = plan_activate(scope=practitioner, plan=plan, now=now, today=today)
+    day = make_day(world, plan)
+    session = session_sign(scope=day.scope, session=charted(day), now=NOW)
+    # Recorded last: an allergy to the plan's ingredient would block the plan.
+    fact = history_fact_record(
+        scope=practitioner,
+        patient=patient,
+        kind="allergy",
+        code="ingredient.hyaluronic-acid",
+        now=now,
+        today=today,
+    )
+    job = delivery_import_create(
+        scope=world.scope("nurse"),
+        filename="delivery.csv",
+        content="product,lot_number,expiry_date,quantity_ml\n",
+        today=today,
+    )
+    feed = CalendarFeed.objects.create(organisation=org, patient=patient)
+    return OrgData(
+        world=world,
+        patient=patient,
+        ids={
+            "patient_id": patient.pk,
+            "fact_id": fact.pk,
+            "consultation_id": consultation.pk,
+            "plan_id": plan.pk,
+            "consent_id": consent.pk,
+            "product_id": day.product.pk,
+            "lot_id": day.lot.pk,
+            "fmt": "csv",
+            "import_id": job.pk,
+            "appointment_id": day.appointment.pk,
+            "session_id": session.pk,
+            "clinic_id": world.clinic.pk,
+            "token": feed.token,
+        },
+    )
+
+
+@pytest.fixture
+def two_orgs(make_org):
+    """(ours, theirs): two organisations with the same kinds of objects."""
+    return org_data_build(make_org()), org_data_build(make_org())
