@@ -64,9 +64,10 @@ def walkin_plan_create(
     The appointment becomes session 1 of 1 of the plan. An appointment booked for a
     technique keeps it: the plan must include that technique.
     """
-    scope.require("plans.create")
     if appointment.organisation_id != scope.organisation_id:
         raise PermissionDenied("appointment of another organisation")
+    scope = scope.in_clinic(appointment.clinic_id)
+    scope.require("plans.create")
     appointment = (
         Appointment.objects.select_for_update().select_related("clinic").get(pk=appointment.pk)
     )
@@ -135,9 +136,10 @@ def walkin_consent_sign(
     Either both happen or neither: a plan whose screening blocks it is not started,
     and then no consent is kept either.
     """
-    scope.require("plans.create")
     if appointment.organisation_id != scope.organisation_id:
         raise PermissionDenied("appointment of another organisation")
+    scope = scope.in_clinic(appointment.clinic_id)
+    scope.require("plans.create")
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     plan = walkin_plan_of(appointment)
     if plan is None:

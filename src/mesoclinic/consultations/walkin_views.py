@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations.consent import consent_text, text_blocks
 from mesoclinic.consultations.forms import ConsentForm, WalkinPlanForm
 from mesoclinic.consultations.models import PlanStatus
@@ -22,6 +24,18 @@ from mesoclinic.scheduling.selectors import appointment_get
 from mesoclinic.web.forms import form_add_validation_error
 
 
+def _appointment(request, appointment_id: int, *, view: str):
+    """The appointment, with the request working in its clinic (roles, zone) and the read audited."""
+    appointment = appointment_get(scope=request.scope, appointment_id=appointment_id)
+    request.scope = request.scope.in_clinic(appointment.clinic_id)
+    request.scope.require("plans.create")
+    timezone.activate(appointment.clinic.zone)
+    audit_record(
+        action=AuditAction.READ, request=request, obj=appointment.patient, detail={"view": view}
+    )
+    return appointment
+
+
 def _next_step(appointment, plan):
     """Where an appointment whose plan already exists goes next."""
     if plan.status == PlanStatus.DRAFT:
@@ -31,9 +45,8 @@ def _next_step(appointment, plan):
 
 @login_required
 def walkin_plan_view(request, appointment_id: int):
+    appointment = _appointment(request, appointment_id, view="walkin_plan")
     scope = request.scope
-    scope.require("plans.create")
-    appointment = appointment_get(scope=scope, appointment_id=appointment_id)
     plan = walkin_plan_of(appointment)
     if plan is not None:
         return _next_step(appointment, plan)
@@ -67,9 +80,8 @@ def walkin_plan_view(request, appointment_id: int):
 
 @login_required
 def walkin_consent_view(request, appointment_id: int):
+    appointment = _appointment(request, appointment_id, view="walkin_consent")
     scope = request.scope
-    scope.require("plans.create")
-    appointment = appointment_get(scope=scope, appointment_id=appointment_id)
     plan = walkin_plan_of(appointment)
     if plan is None:
         return redirect("consultations:walkin_plan", appointment.pk)
@@ -98,6 +110,7 @@ def walkin_consent_view(request, appointment_id: int):
         clinic_name=appointment.clinic.name,
         practitioner_name=str(plan.practitioner),
         today=timezone.localdate(),
+        clinic_locale=appointment.clinic.locale,
     )
     return render(
         request,
