@@ -25,7 +25,7 @@ from mesoclinic.web.forms import form_add_validation_error
 
 
 def _appointment(request, appointment_id: int, *, view: str):
-    """The appointment, with the request working in its clinic (roles, zone) and the read audited."""
+    """The appointment; the request now works in its clinic (roles, zone); the read is audited."""
     appointment = appointment_get(scope=request.scope, appointment_id=appointment_id)
     request.scope = request.scope.in_clinic(appointment.clinic_id)
     request.scope.require("plans.create")
