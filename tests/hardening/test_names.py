@@ -77,6 +77,7 @@ def test_the_patient_form_shows_the_error_on_the_field_in_russian(world):
             "birth_date": "1985-04-01",
             "sex": "female",
             "preferred_language": "ru",
+            "data_consent": "on",
         },
     )
     assert response.status_code == 200
