@@ -112,6 +112,11 @@ def org_data_build(world) -> OrgData:
         today=today,
     )
     feed = CalendarFeed.objects.create(organisation=org, patient=patient)
+    from mesoclinic.api.services import api_token_create
+
+    token, _secret = api_token_create(
+        user=world.users["practitioner"], clinic=world.clinic, name="sweep"
+    )
     return OrgData(
         world=world,
         patient=patient,
@@ -129,6 +134,9 @@ def org_data_build(world) -> OrgData:
             "session_id": session.pk,
             "clinic_id": world.clinic.pk,
             "token": feed.token,
+            "token_id": token.pk,
+            "feed_id": feed.pk,
+            "user_id": world.users["practitioner"].pk,
         },
     )
 

@@ -67,8 +67,19 @@ NEEDS = {
     "charting:aftercare_pdf": "patients.view_clinical",
     "charting:aftercare_email": "patients.edit_clinical",
     "charting:aftercare_durations": "clinic.manage",
+    "charting:override_cosign": "patients.edit_clinical",
+    "charting:screening_settings": "clinic.manage",
+    "consultations:walkin_plan": "plans.create",
+    "consultations:walkin_consent": "plans.create",
+    "accounts:clinic_edit": "clinic.manage",
+    "accounts:staff": "clinic.manage",
+    # Revoking is for the token's or feed's own user and owners (tests/api/test_access.py);
+    # here: nobody of another organisation, and no GET.
+    "access:token_revoke": None,
+    "access:feed_revoke": None,
 }
-NOT_SWEPT = {"password_reset_confirm", "scheduling:feed_ics"}  # token URLs: no session
+# Token URLs: no session.
+NOT_SWEPT = {"password_reset_confirm", "scheduling:feed_ics", "accounts:invite"}
 EXPORTS = ("application/pdf", "text/csv", "text/calendar")
 DENIED = (403, 404)
 SEEN = {"urls": 0, "requests": 0, "audited_reads": 0}
