@@ -228,7 +228,9 @@ def test_staff_roles_per_clinic_list_and_deactivate(installed, capsys, monkeypat
     assert code == 0, err
     nina.refresh_from_db()
     assert not nina.is_active
-    assert scope_for(nina, clinic_id=east.pk).clinic_id == east.pk  # roles kept, sign-in refused
+    # Her roles stay on record (her signed work stays attributed); she has no scope any more.
+    assert Membership.objects.filter(user=nina, clinic=east).exists()
+    assert scope_for(nina, clinic_id=east.pk) is None
     code, _out, err = run(capsys, "staff", "deactivate", "--username", "ghost")
     assert code == 2 and "no user 'ghost'" in err
 
