@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,6 +33,8 @@ def test_a_pasted_zero_width_space_in_a_name_is_refused_on_the_field(
     page.get_by_label(family).fill("Ива\u200bнова")
     page.get_by_label(given).fill("Анна")
     page.get_by_label(born).fill("1985-04-01")
+    consent = "consents to the processing of personal data" if language == "en" else "согласие"
+    page.get_by_label(re.compile(consent)).check()
     page.get_by_role("button", name=register).click()
     error = page.locator("#id_family_name_errors")
     expect(error).to_contain_text("U+200B")
