@@ -252,6 +252,9 @@ def test_fresh_install_to_a_booking_by_an_invited_practitioner(
     page.get_by_label(t["family"]).fill("Petrova")
     page.get_by_label(t["given"]).fill("Irina")
     page.get_by_label(t["born"]).fill("1990-01-02")
+    page.get_by_label(
+        re.compile("consents to the processing of personal data|согласие на обработку")
+    ).check()
     page.get_by_role("button", name=t["register"]).click()
     page.get_by_test_id("appointments-link").click()
     page.get_by_role("link", name=t["book_link"]).click()
