@@ -59,6 +59,7 @@ def test_a_brand_name_anticoagulant_typed_at_check_in_blocks_with_its_source(
     # The field suggests names from the medicine dictionary while typing.
     assert field.get_attribute("list")
     field.fill(typed)
+    field.press("Tab")  # leave the field: the suggestion list closes, as for a person
     page.get_by_test_id("checkin-submit").click()
 
     screening = page.get_by_test_id("checkin-screening")

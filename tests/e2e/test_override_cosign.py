@@ -89,13 +89,15 @@ def test_a_co_signed_override_of_a_typed_anticoagulant(
     page.locator(
         f'[data-testid=day-row][data-appointment="{appointment_today.pk}"]'
     ).get_by_test_id("start").click()
+    # locator.all() does not wait: wait for the check-in form first.
+    expect(page.get_by_test_id("checkin-form")).to_be_visible()
     for question in page.locator("[data-question]").all():
         qid = question.get_attribute("data-question")
         answer = words["yes"] if qid == "vq.new-medications" else words["no"]
         question.get_by_label(answer, exact=True).check()
-    page.locator('[data-question="vq.new-medications"]').get_by_label(words["type"]).fill(
-        "Варфарин 5 мг"
-    )
+    typed = page.locator('[data-question="vq.new-medications"]').get_by_label(words["type"])
+    typed.fill("Варфарин 5 мг")
+    typed.press("Tab")  # leave the field: the suggestion list closes, as for a person
     page.get_by_test_id("checkin-submit").click()
     screening = page.get_by_test_id("checkin-screening")
     expect(screening).to_have_attribute("data-level", "block")
