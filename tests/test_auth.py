@@ -87,3 +87,38 @@ def test_pages_need_a_signed_in_user(db):
         response = Client().get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/login/")
+
+
+def test_an_invited_member_of_staff_without_a_password_can_use_forgot_password(world):
+    """The invitation got lost: "Forgot your password?" sends the invited (active) user a
+    link that sets their first password; a deactivated user still gets nothing."""
+    from mesoclinic.accounts.models import Role
+    from mesoclinic.accounts.services import user_create
+
+    invited = user_create(
+        organisation=world.organisation,
+        username="newcomer",
+        email="newcomer@example.org",
+        password=None,
+        display_name="New Comer",
+        language="en",
+        memberships=[(world.clinic, Role.NURSE)],
+    )
+    assert not invited.has_usable_password()
+    client = Client()
+    client.post("/password/reset/", {"email": "Newcomer@Example.org"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/password/reset/\S+/)", mail.outbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "first-own-passphrase", "new_password2": "first-own-passphrase"},
+    )
+    assert done.status_code == 302
+    invited.refresh_from_db()
+    assert invited.check_password("first-own-passphrase")
+
+    invited.is_active = False
+    invited.save(update_fields=["is_active"])
+    client.post("/password/reset/", {"email": "newcomer@example.org"})
+    assert len(mail.outbox) == 1

@@ -1,6 +1,8 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, _unicode_ci_compare
 from django.utils.translation import gettext_lazy as _
+
+from mesoclinic.accounts.models import User
 
 
 class LoginForm(AuthenticationForm):
@@ -16,3 +18,18 @@ class LoginForm(AuthenticationForm):
         max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """ "Forgot your password?" that also reaches a member of staff who was invited but has
+    not set a password yet (the invitation e-mail got lost or expired).
+
+    Django's own form skips users without a usable password; here an active user without
+    one gets the same one-time link, which lets them set their first password. Deactivated
+    users still get nothing, and the page never says whether an address is known.
+    """
+
+    def get_users(self, email):
+        email_field = User.get_email_field_name()
+        users = User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
+        return (u for u in users if _unicode_ci_compare(email, getattr(u, email_field)))
