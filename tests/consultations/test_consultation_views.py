@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from mesoclinic.consultations.models import Consultation, TreatmentPlan
@@ -74,6 +75,15 @@ def test_nurse_reads_plans_but_cannot_create_one(clinic_case):
     url = f"/consultations/{clinic_case.consultation.pk}/plan/new/"
     assert client.get(url).status_code == 403
     assert TreatmentPlan.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["nurse", "owner"])
+def test_only_a_practitioner_may_post_a_plan_edit(clinic_case, role):
+    """A reader of the plan posting the edit form (even an empty one) is refused outright,
+    never shown the form back as if it could be saved."""
+    plan = clinic_case.make_plan()
+    client = client_for(clinic_case.world.users[role])
+    assert client.post(f"/consultations/plans/{plan.pk}/edit/", {}).status_code == 403
 
 
 def test_timeline_lists_history_consultations_plans_and_consents_newest_first(clinic_case):

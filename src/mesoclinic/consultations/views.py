@@ -268,6 +268,9 @@ def plan_detail_view(request, plan_id: int):
 def plan_update_view(request, plan_id: int):
     plan = plan_get(scope=request.scope, plan_id=plan_id)
     request.scope = request.scope.in_clinic(plan.clinic_id)
+    # Only a practitioner of the plan's clinic edits it: refused before the form is read,
+    # so a reader never gets the edit form back as if it could be saved.
+    request.scope.require("plans.create")
     form = PlanForm(request.POST)
     if form.is_valid():
         try:
