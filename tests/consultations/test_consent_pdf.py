@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from mesoclinic.accounts.middleware import CLINIC_SESSION_KEY
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.consultations.services import consent_sign
 from mesoclinic.patients.models import Patient
@@ -73,3 +74,28 @@ def test_the_consent_text_writes_dates_in_the_clinics_format(clinic_case):
     client.force_login(clinic_case.world.users["practitioner"])
     text = pdf_text(client.get(f"/consultations/consents/{consent.pk}/pdf/").content)
     assert "01.04.1985" in text and internal_words(text) == []
+
+
+def test_the_consent_page_shows_the_signing_time_in_the_consents_clinic_zone(clinic_case):
+    """Read by someone whose current clinic is in London, a consent signed in the Moscow
+    clinic still shows Moscow's time, the zone named."""
+    plan = clinic_case.make_plan()
+    consent = consent_sign(
+        scope=clinic_case.scope,
+        plan=plan,
+        signer_name="Elena Ivanova",
+        signature=signature_png(),
+        now=SIGNED,
+        today=TODAY,
+    )
+    world = clinic_case.world
+    client = Client()
+    client.force_login(world.users["split"])  # nurse in Moscow, practitioner in London
+    session = client.session
+    session[CLINIC_SESSION_KEY] = world.other_clinic.pk
+    session.save()
+    page = client.get(f"/consultations/consents/{consent.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "00:25 (Europe/Moscow, UTC+03:00)" in html
+    assert "21:25" not in html

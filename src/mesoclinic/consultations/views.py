@@ -16,7 +16,7 @@ from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations import engine
 from mesoclinic.consultations.consent import consent_text, text_blocks
-from mesoclinic.consultations.documents import consent_pdf
+from mesoclinic.consultations.documents import consent_pdf, zoned_time
 from mesoclinic.consultations.forms import PRODUCT_ROWS, ConsentForm, ConsultationForm, PlanForm
 from mesoclinic.consultations.models import PlanStatus
 from mesoclinic.consultations.selectors import (
@@ -433,6 +433,8 @@ def consent_detail_view(request, consent_id: int):
             "patient": consent.patient,
             "blocks": text_blocks(consent.text),
             "current": consent.risk_hash == consent.plan.risk_hash,
+            # In the consent's clinic zone, named, whatever clinic the reader works in.
+            "signed_local": zoned_time(consent.signed_at, consent.plan.clinic),
         },
     )
 
