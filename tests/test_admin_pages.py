@@ -178,3 +178,39 @@ def test_an_owner_adds_staff_with_a_password_set_now(world, mailoutbox):
         Client().post("/login/", {"username": "pavel", "password": data["password1"]}).status_code
         == 302
     )
+
+
+@pytest.mark.usefixtures("clinic_setup")
+def test_a_zone_change_over_bookings_asks_first_and_keeps_what_was_typed(world, patient_of):
+    from mesoclinic.scheduling.services import appointment_book
+    from tests.scheduling.conftest import at
+
+    today = dt.date.today()
+    next_tuesday = today + dt.timedelta(days=7 + (1 - today.weekday()) % 7)
+    appointment_book(
+        scope=world.scope("receptionist"),
+        patient=patient_of(world),
+        practitioner=world.users["practitioner"],
+        starts_at=at(next_tuesday.isoformat(), "10:00"),
+        duration_min=30,
+        technique_id="technique.nappage",
+    )
+    owner = client_of(world.users["owner"])
+    url = f"/account/clinics/{world.clinic.pk}/"
+    assert 'name="clinic-confirm_zone_change"' in owner.get(url).content.decode()
+    data = {
+        "action": "details",
+        "clinic-name": "Renamed",
+        "clinic-time_zone": "Asia/Tokyo",
+        "clinic-locale": world.clinic.locale,
+        **{f"hours-d{d}_opens": "09:00" for d in range(6)},
+        **{f"hours-d{d}_closes": "19:00" for d in range(6)},
+    }
+    html = owner.post(url, data).content.decode()
+    assert "1 appointments are booked from now on" in html
+    assert 'value="Renamed"' in html
+    world.clinic.refresh_from_db()
+    assert (world.clinic.name, world.clinic.time_zone) == ("Main", "Europe/Moscow")
+    assert owner.post(url, {**data, "clinic-confirm_zone_change": "on"}).status_code == 302
+    world.clinic.refresh_from_db()
+    assert (world.clinic.name, world.clinic.time_zone) == ("Renamed", "Asia/Tokyo")

@@ -177,3 +177,25 @@ def test_a_closure_closes_every_day_and_is_refused_while_anything_is_booked(worl
         dt.date(2027, 1, 1),
         dt.date(2027, 1, 2),
     ]
+
+
+def test_changing_the_zone_of_a_clinic_with_bookings_ahead_needs_a_confirmation(world, patient_of):
+    """Appointments keep their moment: a new zone moves their clock times, so the owner
+    must say they mean it; without bookings ahead the zone changes at once."""
+    clinic = east(world)
+    owner = world.scope("owner")
+    appt = book_at(world, clinic, patient_of(world), MONDAY, "10:00", VLADIVOSTOK)
+    fields = {"name": "East", "locale": "ru"}
+    with pytest.raises(ValidationError, match="1 appointments are booked"):
+        clinic_update(scope=owner, clinic=clinic, time_zone="Asia/Tokyo", **fields)
+    assert Clinic.objects.get(pk=clinic.pk).time_zone == "Asia/Vladivostok"
+    clinic_update(
+        scope=owner, clinic=clinic, time_zone="Asia/Tokyo", confirm_zone_change=True, **fields
+    )
+    clinic.refresh_from_db()
+    assert clinic.time_zone == "Asia/Tokyo"
+    appt.refresh_from_db()
+    assert appt.starts_at.astimezone(VLADIVOSTOK).strftime("%H:%M") == "10:00"
+    # A clinic with nothing ahead changes zone without the question.
+    clinic_update(scope=owner, clinic=world.other_clinic, name="Second", time_zone="Europe/Lisbon")
+    assert Clinic.objects.get(pk=world.other_clinic.pk).time_zone == "Europe/Lisbon"

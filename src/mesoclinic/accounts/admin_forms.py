@@ -34,9 +34,21 @@ class ClinicForm(forms.Form):
         help_text=_("The default language of its new patients and of their documents."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, booked_ahead: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = _time_zones()
+        if booked_ahead:
+            # Shown only to an owner editing a clinic with appointments ahead: they keep
+            # their moment, so their clock times in the clinic move with the zone.
+            self.fields["confirm_zone_change"] = forms.BooleanField(
+                label=_("Change the time zone although appointments are booked"),
+                help_text=_(
+                    "%(count)s appointments are booked from now on. They keep their moment "
+                    "in time, so their clock times in the clinic will change with the zone."
+                )
+                % {"count": booked_ahead},
+                required=False,
+            )
 
 
 # One row per weekday: up to two periods, so a day may be split by a break; a day with

@@ -28,6 +28,7 @@ from mesoclinic.accounts.admin_forms import (
 )
 from mesoclinic.accounts.clinic_services import (
     clinic_add,
+    clinic_appointments_ahead,
     clinic_closure_add,
     clinic_closure_remove,
     clinic_hours_set,
@@ -110,6 +111,7 @@ def clinic_edit_view(request, clinic_id: int):
         request.POST if action == "details" else None,
         prefix="clinic",
         initial={f: getattr(clinic, f) for f in DETAIL_FIELDS},
+        booked_ahead=clinic_appointments_ahead(clinic),
     )
     hours = OpeningHoursForm(
         request.POST if action == "details" else None,
@@ -126,6 +128,7 @@ def clinic_edit_view(request, clinic_id: int):
                         scope=scope,
                         clinic=clinic,
                         request=request,
+                        confirm_zone_change=details.cleaned_data.get("confirm_zone_change", False),
                         **{f: details.cleaned_data[f] for f in DETAIL_FIELDS},
                     )
                     clinic_hours_set(

@@ -100,6 +100,17 @@ def clinic_add(
     return clinic
 
 
+def clinic_appointments_ahead(clinic: Clinic) -> int:
+    """How many active appointments of the clinic start from now on."""
+    from django.utils import timezone
+
+    from mesoclinic.scheduling.models import ACTIVE_STATUSES, Appointment
+
+    return Appointment.objects.filter(
+        clinic=clinic, status__in=ACTIVE_STATUSES, starts_at__gte=timezone.now()
+    ).count()
+
+
 @transaction.atomic
 def clinic_update(
     *,
@@ -110,10 +121,27 @@ def clinic_update(
     address: str = "",
     phone: str = "",
     locale: str = "en-gb",
+    confirm_zone_change: bool = False,
     request=None,
 ) -> Clinic:
-    """Change a clinic's name, address, phone, time zone or locale (owners)."""
+    """Change a clinic's name, address, phone, time zone or locale (owners).
+
+    Appointments are stored as moments in time: a new zone moves their clock times in the
+    clinic. With appointments ahead, the change needs `confirm_zone_change`.
+    """
     owner_require(scope, clinic.organisation_id)
+    if time_zone.strip() != clinic.time_zone and not confirm_zone_change:
+        ahead = clinic_appointments_ahead(clinic)
+        if ahead:
+            raise ValidationError(
+                {
+                    "time_zone": _(
+                        "%(count)s appointments are booked from now on, and their clock times "
+                        "would change with the zone. Tick the box below to change it anyway."
+                    )
+                    % {"count": ahead}
+                }
+            )
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the clinic a name.")})
