@@ -1,7 +1,7 @@
 """Outcome scores: a validated scale's level for a zone, at baseline, a session or follow-up.
 
-A score is append-only (a wrong one is followed by a corrected one, both kept): the
-report and the charts read the latest of each time point.
+There is no edit: a wrong score is followed by a corrected one, both kept; the report
+reads the first baseline and the latest follow-up of each course, scale and zone.
 """
 
 from __future__ import annotations
@@ -95,7 +95,12 @@ class OutcomeScore(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scale_id} {self.value} ({self.scored_on:%Y-%m-%d})"
+        # Names, never ids: the audit trail shows this label to people.
+        from mesoclinic.consultations.engine import kb
+
+        scale = kb().scale.get(self.scale_id)
+        name = scale.short.en if scale is not None else _("scale")
+        return f"{name} {self.value} ({self.scored_on:%Y-%m-%d})"
 
     @property
     def patient_reported(self) -> bool:
