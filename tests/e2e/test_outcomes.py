@@ -36,7 +36,7 @@ def _level(scale_id: str, value: str, language: str) -> str:
 def _score(page, language, scale_id, value):
     words = WORDS[language]
     form = page.get_by_test_id("session-outcomes")
-    form.get_by_text(words["record"], exact=True).click()
+    form.locator("summary", has_text=words["record"]).click()
     form.get_by_label(re.compile("Scale and score|Шкала и оценка")).select_option(
         label=_level(scale_id, value, language)
     )

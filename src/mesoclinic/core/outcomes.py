@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from statistics import NormalDist, fmean, stdev
+from statistics import NormalDist
 
 from mesoclinic.core.knowledge.models import Scale
 
@@ -44,10 +44,13 @@ def mean_ci(values: Sequence[float]) -> MeanCI | None:
     """The mean of `values` with its two-sided 95% t interval; None for no values."""
     if not values:
         return None
-    mean = fmean(values)
-    if len(values) < 2:
+    n = len(values)
+    mean = math.fsum(values) / n
+    if n < 2:
         return MeanCI(1, mean, None, None)
-    half = t_quantile_975(len(values) - 1) * stdev(values) / math.sqrt(len(values))
+    # Floats, not statistics.stdev's exact fractions: a report averages thousands.
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = t_quantile_975(n - 1) * sd / math.sqrt(n)
     return MeanCI(len(values), mean, mean - half, mean + half)
 
 

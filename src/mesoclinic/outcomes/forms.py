@@ -44,6 +44,8 @@ class ScoreForm(forms.Form):
     )
 
     def __init__(self, *args, kb, language: str, zones, plans=None, at_session=False, **kwargs):
+        # Its own ids: on a session's page it sits next to the side-effect form.
+        kwargs.setdefault("auto_id", "score_%s")
         super().__init__(*args, **kwargs)
         self.fields["level"].choices = [("", "—"), *level_choices(kb, language)]
         self.fields["zone_id"].choices = [("", _("Whole treated area"))] + [

@@ -102,9 +102,10 @@ def protocol_report(*, scope: Scope, language: str, filters: ReportFilters) -> l
         .annotate(n=Count("pk"))
         .order_by()
     )
-    # (plan, scale, zone) -> first baseline and latest follow-up.
+    # (plan, scale, zone) -> first baseline and latest follow-up (rows come in order).
     baseline: dict[tuple, int] = {}
     latest: dict[tuple, int] = {}
+    first_only = baseline.setdefault
     for plan_id, scale_id, zone_id, timepoint, score in (
         OutcomeScore.objects.filter(
             plan_id__in=ids, timepoint__in=[Timepoint.BASELINE, *FOLLOW_UPS]
@@ -112,24 +113,23 @@ def protocol_report(*, scope: Scope, language: str, filters: ReportFilters) -> l
         .order_by("scored_on", "recorded_at", "pk")
         .values_list("plan_id", "scale_id", "zone_id", "timepoint", "score")
     ):
-        key = (plan_id, scale_id, zone_id)
-        if timepoint == Timepoint.BASELINE:
-            baseline.setdefault(key, score)
+        if timepoint == "baseline":
+            first_only((plan_id, scale_id, zone_id), score)
         else:
-            latest[key] = score
+            latest[plan_id, scale_id, zone_id] = score
     # Per plan and scale: the mean improvement over its zones.
+    scales = {sid: kb.scale[sid] for sid in {k[1] for k in latest} if sid in kb.scale}
     per_plan: dict[tuple[int, str], list[int]] = defaultdict(list)
     for key, follow in latest.items():
-        plan_id, scale_id, _zone = key
-        scale = kb.scale.get(scale_id)
+        scale = scales.get(key[1])
         if scale is None:
             continue
         change = improvement(scale, baseline=baseline.get(key), follow_up=follow)
         if change is not None:
-            per_plan[(plan_id, scale_id)].append(change)
-    by_plan_scale: dict[int, dict[str, float]] = defaultdict(dict)
+            per_plan[key[0], key[1]].append(change)
+    by_plan_scale: dict[int, list[tuple[str, float]]] = defaultdict(list)
     for (plan_id, scale_id), changes in per_plan.items():
-        by_plan_scale[plan_id][scale_id] = sum(changes) / len(changes)
+        by_plan_scale[plan_id].append((scale_id, sum(changes) / len(changes)))
 
     groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
     for plan_id, protocol_id, indications in plan_rows:
@@ -143,7 +143,7 @@ def protocol_report(*, scope: Scope, language: str, filters: ReportFilters) -> l
         for key in keys:
             group = groups[key]
             group.plans.add(plan_id)
-            for scale_id, change in by_plan_scale.get(plan_id, {}).items():
+            for scale_id, change in by_plan_scale.get(plan_id, ()):
                 group.changes[scale_id].append(change)
 
     rows: list[ReportRow] = []
