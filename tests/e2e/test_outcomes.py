@@ -86,9 +86,11 @@ def test_owner_sees_which_demo_protocols_work_and_downloads_the_csv(page, live_s
 
     assert demo_load()
     page.set_viewport_size(TABLET)
-    login(page, live_server, "owner", DEMO_PASSWORD)
-    page.get_by_role("link", name="Outcomes").first.click()
-    expect(page.get_by_test_id("observational")).to_contain_text("Observational")
+    login(page, live_server, "owner", DEMO_PASSWORD)  # the demo owner works in Russian
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.get_by_test_id("home-followup").first).to_be_visible()  # six-month visits
+    page.get_by_role("link", name="Результаты").first.click()
+    expect(page.get_by_test_id("observational")).to_contain_text("Наблюдательные")
     wsrs = page.locator(
         '[data-testid="report-row"][data-key="protocol.skinbooster-ha"][data-scale="scale.wsrs"]'
     )
@@ -96,21 +98,24 @@ def test_owner_sees_which_demo_protocols_work_and_downloads_the_csv(page, live_s
     expect(wsrs.get_by_test_id("change")).to_contain_text("(")  # mean with its interval
     for protocol in ("protocol.hair-loss", "protocol.cellulite"):
         row = page.locator(f'[data-testid="report-row"][data-key="{protocol}"]').first
-        expect(row).to_be_visible()
-
-    with page.expect_download() as download:
-        page.get_by_test_id("report-csv").click()
-    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
-    assert rows[0][0] == "Grouped by"
-    assert any(r[1] == KB.protocol["protocol.cellulite"].name.en for r in rows)
-
-    page.get_by_test_id("lang-switch").click()
-    expect(page.locator("html")).to_have_attribute("lang", "ru")
-    expect(page.get_by_test_id("observational")).to_contain_text("Наблюдательные")
+        expect(row).to_contain_text(KB.protocol[protocol].name.ru)
     filters = page.get_by_test_id("report-filters")
     filters.get_by_label("Клиника").select_option(label="Patriarshiye Clinic")
     filters.get_by_role("button", name="Показать").click()
     expect(page).to_have_url(re.compile(r"clinic=\d+"))
+    expect(wsrs.get_by_test_id("paired")).to_have_text("4")
+
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("observational")).to_contain_text("Observational")
     expect(page.get_by_test_id("report-section").first).to_contain_text(
-        KB.protocol["protocol.cellulite"].name.ru
+        KB.protocol["protocol.cellulite"].name.en
     )
+    with page.expect_download() as download:
+        page.get_by_test_id("report-csv").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert rows[0][0] == "Grouped by"
+    wsrs_row = next(
+        r for r in rows if r[1] == KB.protocol["protocol.skinbooster-ha"].name.en and r[2] == "WSRS"
+    )
+    assert wsrs_row[4] == "4"
