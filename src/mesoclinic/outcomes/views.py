@@ -197,8 +197,10 @@ def session_view(request, session_id: int):
         {
             "session": session,
             "patient": session.patient,
-            "form": form,
-            "scores": session_scores(scope=request.scope, session=session),
+            "form": form if request.scope.can("patients.edit_clinical") else None,
+            "scores": session_scores(scope=request.scope, session=session).select_related(
+                "recorded_by", "session"
+            ),
         },
         status=400 if request.method == "POST" else 200,
     )
