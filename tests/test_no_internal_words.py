@@ -68,6 +68,8 @@ def test_main_pages_and_pdfs_show_no_internal_words(walked, language, monkeypatc
         f"/consultations/plans/{case.plan.pk}/",
         f"/consultations/consents/{consent.pk}/",
         f"/sessions/{session.pk}/",
+        f"/outcomes/sessions/{session.pk}/",
+        f"/outcomes/patients/{patient.pk}/",
         f"/inventory/products/{case.product.pk}/",
         f"/inventory/lots/{case.lot.pk}/",
         f"/inventory/lots/{case.lot.pk}/recall/",

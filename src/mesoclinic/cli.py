@@ -187,6 +187,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     import datetime as dt
 
     _setup_django()
+    from mesoclinic.outcomes.tasks import followup_reminders_enqueue
     from mesoclinic.scheduling.tasks import reminders_enqueue
 
     try:
@@ -200,6 +201,9 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     else:
         queued = reminders_enqueue(day=day)
         print(f"{len(queued)} reminder(s) for {day.isoformat()} queued.")
+    # Follow-ups fall due on a day (a course's end, its six-month visit): one e-mail each.
+    followups = followup_reminders_enqueue(day=day or dt.datetime.now(dt.UTC).date())
+    print(f"{len(followups)} follow-up reminder(s) queued.")
     return 0
 
 

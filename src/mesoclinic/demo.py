@@ -162,6 +162,9 @@ def demo_load() -> bool:
     from mesoclinic.scheduling.demo import demo_course_load
 
     demo_course_load(organisation=org)
+    from mesoclinic.outcomes.demo import outcomes_demo_load
+
+    outcomes_demo_load(organisation=org)
     return True
 
 

@@ -51,5 +51,6 @@ urlpatterns = [
     path("inventory/", include("mesoclinic.inventory.urls")),
     path("schedule/", include("mesoclinic.scheduling.urls")),
     path("sessions/", include("mesoclinic.charting.urls")),
+    path("outcomes/", include("mesoclinic.outcomes.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
 ]

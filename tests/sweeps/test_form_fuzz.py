@@ -33,6 +33,8 @@ FORMS = [
     ("receptionist", "/schedule/patients/{patient_id}/availability/"),
     ("practitioner", "/sessions/{session_id}/side-effects/"),
     ("practitioner", "/sessions/{session_id}/addenda/"),
+    ("practitioner", "/outcomes/sessions/{session_id}/"),
+    ("nurse", "/outcomes/patients/{patient_id}/"),
 ]
 # The page a form is shown on, when it posts somewhere else.
 SHOWN_ON = {

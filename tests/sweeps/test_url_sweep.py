@@ -69,6 +69,8 @@ NEEDS = {
     "charting:aftercare_durations": "clinic.manage",
     "charting:override_cosign": "patients.edit_clinical",
     "charting:screening_settings": "clinic.manage",
+    "outcomes:patient": "patients.view_clinical",
+    "outcomes:session": "patients.view_clinical",
     "consultations:walkin_plan": "plans.create",
     "consultations:walkin_consent": "plans.create",
     "accounts:clinic_edit": "clinic.manage",

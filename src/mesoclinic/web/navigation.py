@@ -25,6 +25,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("schedule", _("Schedule"), "scheduling:calendar", "schedule.view"),
     NavItem("sessions", _("Today's sessions"), "charting:day", "patients.edit_clinical"),
     NavItem("inventory", _("Stock"), "inventory:index", "inventory.view"),
+    NavItem("outcomes", _("Outcomes"), "outcomes:report", "clinic.manage"),
     NavItem("audit", _("Audit trail"), "audit:list", "audit.view"),
     NavItem("clinic", _("Clinic settings"), "accounts:clinic", "clinic.manage"),
 )

@@ -21,6 +21,7 @@ from mesoclinic.core.agenda import free_gaps, ranges_intersect, utilisation
 from mesoclinic.core.screening import add_months
 from mesoclinic.inventory.models import Lot, LotStatus, StockBalance
 from mesoclinic.inventory.selectors import adverse_event_signals, stock_low
+from mesoclinic.outcomes.selectors import followups_due
 from mesoclinic.patients.selectors import patient_alerts
 from mesoclinic.scheduling.models import (
     ACTIVE_STATUSES,
@@ -159,10 +160,16 @@ def practitioner_home(*, scope: Scope, now: dt.datetime, language: str) -> dict:
         .select_related("session", "patient")
         .order_by("onset_on", "pk")
     )
+    today = _local(clinics[0], now).date() if clinics else now.date()
     return {
         "visits": Capped(rows=rows, more=visits.more),
         "to_sign": to_sign,
         "addenda_due": addenda_due,
+        "followups": Capped.of(
+            followups_due(
+                scope=scope, today=today, practitioner_id=scope.user_id, limit=LIST_CAP + 1
+            )
+        ),
     }
 
 
@@ -488,5 +495,6 @@ def owner_home(*, scope: Scope, clinic: Clinic | None, now: dt.datetime, languag
         "expiring": expiring,
         "quarantined": quarantined,
         "signals": signals,
+        "followups": Capped.of(followups_due(scope=scope, today=today, limit=LIST_CAP + 1)),
         "utilisation": [week_utilisation(scope=scope, clinic=c, now=now) for c in clinics],
     }

@@ -360,6 +360,9 @@ def _check(kb: KnowledgeBase) -> None:
             c.refs(entry.id, "techniques", entry.techniques, "technique")
             c.refs(entry.id, "ingredient_classes", entry.ingredient_classes, "ingredient_class")
             c.refs(entry.id, "products", entry.products, "product")
+        elif table == "scale":
+            c.refs(entry.id, "zones", entry.zones, "zone")
+            c.refs(entry.id, "indications", entry.indications, "indication")
         elif table in ("aftercare", "side_effect"):
             c.applies_to(entry.id, entry.applies_to)
         elif table == "visit_question":

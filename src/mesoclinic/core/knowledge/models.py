@@ -454,15 +454,55 @@ class Aftercare(Entry):
 
 
 class ScaleLevel(_Model):
-    value: str
+    value: str = Field(min_length=1)
+    # The number a chart plots and a report averages (Norwood "IV" is 4).
+    score: int
     label: Text
 
 
 class Scale(Entry):
+    """A validated outcome scale: who scores it, where it applies, and its levels.
+
+    `measures` says what one score means: the `status` of a zone on the day (WSRS,
+    Norwood: a change is follow-up minus baseline) or a `change` already judged
+    against the baseline (GAIS: the score itself is the improvement). `better` says
+    which direction of `score` is the good one. `code_system` is the URI a FHIR
+    Observation carries for the scale's codes (docs/knowledge-base.md).
+    """
+
     name: Text
-    rated_by: Literal["clinician", "patient", "clinician-or-patient"]
+    short: Text
+    rated_by: Literal["clinician", "patient"]
+    measures: Literal["status", "change"]
+    better: Literal["higher", "lower"]
+    code_system: str = Field(pattern=r"^https?://\S+$")
+    # Empty: any zone / indication.
+    zones: tuple[Id, ...] = ()
+    indications: tuple[Id, ...] = ()
     levels: tuple[ScaleLevel, ...] = Field(min_length=2)
     note: Text | None = None
+
+    @model_validator(mode="after")
+    def _distinct_levels(self) -> Scale:
+        values = [lv.value for lv in self.levels]
+        scores = [lv.score for lv in self.levels]
+        if len(set(values)) != len(values) or len(set(scores)) != len(scores):
+            raise ValueError("level values and scores must be distinct")
+        if scores != sorted(scores):
+            raise ValueError("levels must be listed in ascending score")
+        return self
+
+    def level(self, value: str) -> ScaleLevel | None:
+        """The level with this value, or None when the scale has no such level."""
+        return next((lv for lv in self.levels if lv.value == value), None)
+
+    def applies_to(self, *, zone_id: str = "", indication_ids: tuple[str, ...] = ()) -> bool:
+        """Whether the scale is meant for this zone (and one of these indications)."""
+        if zone_id and self.zones and zone_id not in self.zones:
+            return False
+        return not (indication_ids and self.indications) or bool(
+            set(indication_ids) & set(self.indications)
+        )
 
 
 class AgeGroup(Entry):
