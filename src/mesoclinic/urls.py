@@ -47,4 +47,5 @@ urlpatterns = [
     path("schedule/", include("mesoclinic.scheduling.urls")),
     path("sessions/", include("mesoclinic.charting.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
+    path("background/", include("mesoclinic.jobs.urls")),
 ]

@@ -27,6 +27,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("inventory", _("Stock"), "inventory:index", "inventory.view"),
     NavItem("audit", _("Audit trail"), "audit:list", "audit.view"),
     NavItem("clinic", _("Clinic settings"), "accounts:clinic", "clinic.manage"),
+    NavItem("jobs", _("Background work"), "jobs:list", "clinic.manage"),
 )
 
 
