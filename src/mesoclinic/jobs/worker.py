@@ -17,7 +17,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 
-from django.db import close_old_connections, models
+from django.db import close_old_connections, connection, models
 from django.utils import timezone
 from django_tasks import task_backends
 from django_tasks.base import Task, TaskContext, TaskResultStatus
@@ -240,7 +240,8 @@ def run_worker(
             if requeued:
                 logger.warning("Queued again %s task(s) left running by a stopped worker", requeued)
         while not stopping and (max_tasks is None or ran < max_tasks):
-            close_old_connections()
+            if not connection.in_atomic_block:  # (inside a test's transaction: keep it)
+                close_old_connections()
             row = claim_next(queues=queues, backend_alias=backend_alias, worker_id=worker_id)
             if row is None:
                 if batch:
