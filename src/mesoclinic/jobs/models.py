@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TaskStatus(models.TextChoices):
@@ -52,10 +53,10 @@ class QueuedTask(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    QUEUED = "queued", pgettext_lazy("background work", "Queued")
+    RUNNING = "running", pgettext_lazy("background work", "Running")
+    DONE = "done", pgettext_lazy("background work", "Done")
+    FAILED = "failed", pgettext_lazy("background work", "Failed")
 
 
 class BackgroundJob(models.Model):
