@@ -12,10 +12,13 @@ export TASKS_BACKEND="${TASKS_BACKEND:-database}"
 .venv/bin/mesoclinic demo --no-serve
 .venv/bin/mesoclinic worker --verbosity 0 &
 worker=$!
-stop_worker() {
-    kill -TERM "$worker" 2>/dev/null || true
-    wait "$worker" 2>/dev/null || true
+.venv/bin/mesoclinic serve --no-migrate "$@" &
+server=$!
+stop_all() {
+    kill -TERM "$server" "$worker" 2>/dev/null || true
+    wait "$server" "$worker" 2>/dev/null || true
 }
-trap stop_worker EXIT
+trap stop_all EXIT
 trap 'exit 130' INT TERM
-.venv/bin/mesoclinic serve --no-migrate "$@"
+# Until the server stops (or Ctrl+C / SIGTERM): then both are stopped.
+wait "$server"
