@@ -116,6 +116,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         "batch": args.batch,
         "max_tasks": args.max_tasks,
         "requeue_after": args.requeue_after,
+        "keep_days": args.keep_days,
         "verbosity": args.verbosity,
     }
     if not args.batch:
@@ -384,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="MINUTES",
         help="at start, queue again tasks a stopped worker left running longer than this",
+    )
+    p.add_argument(
+        "--keep-days",
+        type=int,
+        default=90,
+        help="delete finished work older than this many days (default 90; 0 keeps all)",
     )
     p.add_argument("--migrate", action="store_true", help="migrate the database first")
     p.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])

@@ -159,3 +159,25 @@ def test_the_worker_refuses_to_start_without_the_database_backend(capsys):
 
     assert main(["worker", "--batch"]) == 2
     assert "TASKS_BACKEND=database" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+@DATABASE
+def test_work_left_running_by_a_killed_worker_is_queued_again_and_old_work_pruned(world):
+    from mesoclinic.jobs.worker import claim_next, prune_finished, requeue_stale
+
+    job = _start(world, tasks.count_to, 1)
+    claim_next(queues=["default"], backend_alias="default", worker_id="killed")
+    # The worker dies here. Another worker, started with --requeue-after, takes it up.
+    an_hour = dt.timedelta(hours=1)
+    QueuedTask.objects.update(started_at=timezone.now() - an_hour)
+    assert requeue_stale(older_than=dt.timedelta(minutes=30)) == 1
+    assert run_pending() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+
+    assert prune_finished(older_than=an_hour) == 0  # finished just now: kept
+    BackgroundJob.objects.update(finished_at=timezone.now() - 2 * an_hour)
+    QueuedTask.objects.update(finished_at=timezone.now() - 2 * an_hour)
+    assert prune_finished(older_than=an_hour) == 2
+    assert not BackgroundJob.objects.exists() and not QueuedTask.objects.exists()

@@ -202,6 +202,20 @@ def requeue_stale(*, older_than: dt.timedelta, backend_alias: str = "default") -
     ).update(status=TaskStatus.READY)
 
 
+def prune_finished(*, older_than: dt.timedelta) -> int:
+    """Delete finished task rows and finished jobs older than `older_than`; returns rows."""
+    from mesoclinic.jobs.models import BackgroundJob, JobStatus
+
+    cutoff = timezone.now() - older_than
+    tasks, _ = QueuedTask.objects.filter(
+        status__in=[TaskStatus.SUCCESSFUL, TaskStatus.FAILED], finished_at__lt=cutoff
+    ).delete()
+    jobs, _ = BackgroundJob.objects.filter(
+        status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff
+    ).delete()
+    return tasks + jobs
+
+
 def run_worker(
     *,
     queues: Iterable[str] = ("default",),
@@ -211,11 +225,13 @@ def run_worker(
     max_tasks: int | None = None,
     worker_id: str | None = None,
     stale_after: dt.timedelta | None = None,
+    keep: dt.timedelta | None = dt.timedelta(days=90),
 ) -> int:
     """The worker loop: run due tasks, sleep `interval_s` when idle, stop on SIGTERM/SIGINT.
 
     With `batch`, stop as soon as no task is due. A stop request lets the running
-    task finish first. Returns how many tasks ran.
+    task finish first. Finished work older than `keep` is deleted at start and hourly.
+    Returns how many tasks ran.
     """
     backend = task_backends[backend_alias]
     if not isinstance(backend, DatabaseBackend):
@@ -239,7 +255,11 @@ def run_worker(
             requeued = requeue_stale(older_than=stale_after, backend_alias=backend_alias)
             if requeued:
                 logger.warning("Queued again %s task(s) left running by a stopped worker", requeued)
+        pruned_at = None
         while not stopping and (max_tasks is None or ran < max_tasks):
+            if keep is not None and (pruned_at is None or time.monotonic() - pruned_at > 3600):
+                pruned_at = time.monotonic()
+                prune_finished(older_than=keep)
             if not connection.in_atomic_block:  # (inside a test's transaction: keep it)
                 close_old_connections()
             row = claim_next(queues=queues, backend_alias=backend_alias, worker_id=worker_id)

@@ -43,6 +43,13 @@ class Command(BaseCommand):
             help="at start, queue again tasks left running longer than this by a stopped worker",
         )
 
+        parser.add_argument(
+            "--keep-days",
+            type=int,
+            default=90,
+            help="delete finished work older than this many days (default 90; 0 keeps all)",
+        )
+
     def handle(self, *args, **options):
         if options["interval"] <= 0:
             raise CommandError("--interval must be more than 0 seconds")
@@ -60,6 +67,7 @@ class Command(BaseCommand):
                 stale_after=dt.timedelta(minutes=options["requeue_after"])
                 if options["requeue_after"]
                 else None,
+                keep=dt.timedelta(days=options["keep_days"]) if options["keep_days"] else None,
             )
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
