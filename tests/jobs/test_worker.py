@@ -181,3 +181,33 @@ def test_work_left_running_by_a_killed_worker_is_queued_again_and_old_work_prune
     QueuedTask.objects.update(finished_at=timezone.now() - 2 * an_hour)
     assert prune_finished(older_than=an_hour) == 2
     assert not BackgroundJob.objects.exists() and not QueuedTask.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_starter_follows_their_job_others_do_not_and_owners_see_all(world, make_org):
+    from django.test import Client
+
+    job = job_enqueue(
+        tasks.count_to,
+        2,
+        organisation_id=world.organisation.pk,
+        clinic_id=world.clinic.pk,
+        kind="delivery_import",
+        created_by=world.users["nurse"],
+    )
+
+    def get(user, url):
+        client = Client()
+        client.force_login(user)
+        return client.get(url)
+
+    detail = f"/background/{job.pk}/"
+    assert get(world.users["nurse"], detail).status_code == 200
+    assert "Done" in get(world.users["nurse"], detail).content.decode()
+    assert get(world.users["receptionist"], detail).status_code == 403
+    assert get(world.users["nurse"], "/background/").status_code == 403
+    page = get(world.users["owner"], "/background/").content.decode()
+    assert f'data-testid="job-{job.pk}"' in page and "Delivery import" in page
+    stranger = make_org().users["owner"]
+    assert get(stranger, detail).status_code == 404
+    assert f"job-{job.pk}" not in get(stranger, "/background/").content.decode()

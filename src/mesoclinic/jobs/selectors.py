@@ -23,3 +23,11 @@ def job_list(*, scope: Scope | None) -> models.QuerySet:
 def job_get(*, scope: Scope | None, job_id: int) -> BackgroundJob:
     """One job (404 for another organisation's or another clinic's; 403 unless owner)."""
     return get_scoped_or_404(job_list(scope=scope), scope, pk=job_id)
+
+
+def job_get_own_or_owner(*, scope: Scope | None, job_id: int) -> BackgroundJob:
+    """A job its starter may follow (any role), or an owner may see: for progress fragments."""
+    job = get_scoped_or_404(BackgroundJob, scope, pk=job_id)
+    if job.created_by_id is not None and job.created_by_id == scope.user_id:
+        return job
+    return job_get(scope=scope, job_id=job_id)

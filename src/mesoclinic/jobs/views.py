@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mesoclinic.jobs.selectors import job_get, job_list
+from mesoclinic.jobs.selectors import job_get, job_get_own_or_owner, job_list
 from mesoclinic.jobs.services import job_error_display, job_kind_label, job_retry
 
 PAGE_SIZE = 30
@@ -37,8 +37,14 @@ def job_list_view(request):
 
 @login_required
 def job_detail_view(request, job_id: int):
-    """One job's progress, as a fragment a page can poll with htmx."""
-    job = job_get(scope=request.scope, job_id=job_id)
+    """One job's progress, as a fragment a page can poll with htmx.
+
+    Any page can show a job's progress with
+    `<div hx-get="{% url 'jobs:detail' job.pk %}" hx-trigger="load" hx-swap="outerHTML"></div>`:
+    it polls every second until the job is done or failed. The person who started the
+    job and the organisation's owners may see it.
+    """
+    job = job_get_own_or_owner(scope=request.scope, job_id=job_id)
     row = _rows([job])[0]
     return render(request, "jobs/_job.html", {"row": row, "standalone": True})
 
