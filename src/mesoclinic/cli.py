@@ -102,6 +102,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover  (execv does not return)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    if args.migrate:
+        _migrate(verbosity=0)
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import DatabaseError
+
+    options = {
+        "queue_name": args.queue,
+        "interval": args.interval,
+        "batch": args.batch,
+        "max_tasks": args.max_tasks,
+        "requeue_after": args.requeue_after,
+        "keep_days": args.keep_days,
+        "verbosity": args.verbosity,
+    }
+    if not args.batch:
+        print(f"Mesoclinic worker running queue(s) {args.queue} (Ctrl+C stops it)", flush=True)
+    try:
+        call_command("db_worker", **options)
+    except CommandError as exc:
+        raise CliError(str(exc)) from exc
+    except DatabaseError as exc:
+        raise _database_error(exc) from exc
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("DEBUG", "true")
     _setup_django()
@@ -342,6 +370,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "Serve Mesoclinic with gunicorn (production server).")
     add_serve_options(p)
     p.add_argument("--no-migrate", dest="migrate", action="store_false", help="skip migrations")
+
+    p = add(
+        "worker",
+        cmd_worker,
+        "Run background work (reminders, imports, e-mails, planner runs) from the database "
+        "queue; run one or more beside the app servers.",
+    )
+    p.add_argument("--queue", default="default", help="comma-separated queues (default: default)")
+    p.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between looks when idle (default 1)"
+    )
+    p.add_argument("--batch", action="store_true", help="run what is due, then stop (for cron)")
+    p.add_argument("--max-tasks", type=int, default=None, help="stop after this many tasks")
+    p.add_argument(
+        "--requeue-after",
+        type=int,
+        default=None,
+        metavar="MINUTES",
+        help="at start, queue again tasks a stopped worker left running longer than this",
+    )
+    p.add_argument(
+        "--keep-days",
+        type=int,
+        default=90,
+        help="delete finished work older than this many days (default 90; 0 keeps all)",
+    )
+    p.add_argument("--migrate", action="store_true", help="migrate the database first")
+    p.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])
 
     p = add("demo", cmd_demo, "Migrate, load demo data (idempotent) and serve, with DEBUG on.")
     add_serve_options(p)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "mesoclinic.charting",
     "mesoclinic.outcomes",
     "mesoclinic.api",
+    "mesoclinic.jobs",
     "mesoclinic.web",
 ]
 
@@ -238,16 +239,53 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mesoclinic <noreply@localhost>")
 
-# Background work (reminders, recall notices) through the Django tasks interface;
-# in-process by default; a worker backend (e.g. django-tasks-db or django-tasks-rq)
-# is chosen with TASKS_BACKEND when a clinic chain needs one.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-        )
-    }
+# Background work (reminders, imports, e-mailed PDFs, planner runs) through the Django
+# tasks interface. "database" (the default) keeps the queue in the database and needs a
+# running `mesoclinic worker`; "immediate" runs each task inside the request (the test
+# suite's choice); any other value is a backend's dotted path.
+TASK_BACKENDS = {
+    "database": "mesoclinic.jobs.backend.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
+_tasks_backend = os.environ.get("TASKS_BACKEND", "database").strip() or "database"
+if "." not in _tasks_backend and _tasks_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={_tasks_backend!r}: use database, immediate or a backend's dotted path."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS.get(_tasks_backend, _tasks_backend)}}
+
+
+def _caches_from_env() -> dict:
+    """A cache every app process shares: Redis when REDIS_URL is set, else the database.
+
+    Several app servers behind one address must see the same cache (rate limits, locks,
+    anything remembered between requests); a per-process memory cache would not.
+    """
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if redis_url:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise ImproperlyConfigured(
+                "REDIS_URL is set but the Python package 'redis' is not installed; "
+                "install it (pip install redis) or unset REDIS_URL to use the database cache."
+            ) from None
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "mesoclinic"),
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "mesoclinic_cache",
+        }
+    }
+
+
+CACHES = _caches_from_env()
 
 # Security: production values unless DEBUG; HTTPS is terminated in front of us.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

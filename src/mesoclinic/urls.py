@@ -53,4 +53,5 @@ urlpatterns = [
     path("sessions/", include("mesoclinic.charting.urls")),
     path("outcomes/", include("mesoclinic.outcomes.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
+    path("background/", include("mesoclinic.jobs.urls")),
 ]

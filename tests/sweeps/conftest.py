@@ -112,6 +112,17 @@ def org_data_build(world) -> OrgData:
         today=today,
     )
     feed = CalendarFeed.objects.create(organisation=org, patient=patient)
+    from mesoclinic.jobs.models import BackgroundJob, JobStatus
+
+    background = BackgroundJob.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        kind="reminders",
+        status=JobStatus.FAILED,
+        error="mail",
+        task_path="mesoclinic.scheduling.tasks.clinic_reminders_send",
+        task_args=[world.clinic.pk, []],
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -137,6 +148,7 @@ def org_data_build(world) -> OrgData:
             "token_id": token.pk,
             "feed_id": feed.pk,
             "user_id": world.users["practitioner"].pk,
+            "job_id": background.pk,
         },
     )
 

@@ -75,6 +75,8 @@ NEEDS = {
     "consultations:walkin_consent": "plans.create",
     "accounts:clinic_edit": "clinic.manage",
     "accounts:staff": "clinic.manage",
+    "jobs:detail": "clinic.manage",
+    "jobs:retry": "clinic.manage",
     # Revoking is for the token's or feed's own user and owners (tests/api/test_access.py);
     # here: nobody of another organisation, and no GET.
     "access:token_revoke": None,

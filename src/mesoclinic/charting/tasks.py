@@ -1,10 +1,12 @@
 """Background work of the session day: the aftercare sheet by e-mail.
 
 Runs through Django's tasks interface (django-tasks): in-process by default, on a
-worker when TASKS_BACKEND names one.
+worker (`mesoclinic worker`); a mail server that is down is tried again later.
 """
 
 from __future__ import annotations
+
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -17,9 +19,11 @@ from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.charting.aftercare import aftercare_pdf, patient_date
 from mesoclinic.charting.models import SessionStatus, TreatmentSession
+from mesoclinic.jobs.worker import retry
 
 
 @task()
+@retry(smtplib.SMTPException, OSError, max_attempts=5, backoff_s=60)
 def aftercare_email_send(session_id: int, user_id: int | None = None) -> bool:
     """E-mail the aftercare PDF to the patient in their language; False if nothing to send."""
     session = (

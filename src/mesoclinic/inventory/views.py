@@ -392,8 +392,17 @@ def delivery_import(request):
                     request=request,
                 )
                 from mesoclinic.inventory.tasks import delivery_import_task
+                from mesoclinic.jobs.services import job_enqueue
 
-                delivery_import_task.enqueue(job.pk)
+                job_enqueue(
+                    delivery_import_task,
+                    job.pk,
+                    organisation_id=scope.organisation_id,
+                    clinic_id=job.clinic_id,
+                    kind="delivery_import",
+                    created_by=request.user,
+                    subject=job.filename,
+                )
                 return redirect("inventory:import_status", import_id=job.pk)
     return render(request, "inventory/import.html", {"form": form})
 

@@ -1,13 +1,16 @@
 """Background work of scheduling: appointment reminders by e-mail.
 
-Runs through Django's tasks interface (django-tasks): in-process by default, on a
-worker when TASKS_BACKEND names one. `mesoclinic reminders` (run daily by cron or a
-timer) enqueues each clinic's own tomorrow's reminders.
+Runs through Django's tasks interface (django-tasks) on `mesoclinic worker`. Each
+day `mesoclinic reminders` (cron or a timer) starts one job per clinic for the
+clinic's own tomorrow; the job sends the reminders one by one with its progress on
+the Background work page, and is tried again later if the mail server is down (a
+reminder already sent is not sent twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -17,13 +20,49 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from mesoclinic.accounts.models import Clinic
-from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.models import AuditAction, AuditEvent
 from mesoclinic.audit.services import audit_record
+from mesoclinic.jobs.services import job_enqueue, job_progress
+from mesoclinic.jobs.worker import retry
 from mesoclinic.scheduling.models import ACTIVE_STATUSES, Appointment
+
+# A mail server that is down or refuses for a while: try again after 1, 2, 4, 8 minutes.
+TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
 @task()
+@retry(*TRANSIENT_MAIL_ERRORS, max_attempts=5, backoff_s=60)
 def appointment_reminder_send(appointment_id: int) -> bool:
+    """E-mail one patient a reminder in their language; False if there is nothing to send."""
+    return reminder_send(appointment_id)
+
+
+@task()
+@retry(*TRANSIENT_MAIL_ERRORS, max_attempts=5, backoff_s=60)
+def clinic_reminders_send(clinic_id: int, appointment_ids: list[int]) -> int:
+    """Send one clinic's reminders of a day, reporting progress; returns how many were sent.
+
+    A reminder already sent (on the audit trail) is skipped, so a retry after a mail
+    failure half-way sends each reminder once.
+    """
+    already = set(
+        AuditEvent.objects.filter(
+            object_type=Appointment._meta.label,
+            object_id__in=[str(pk) for pk in appointment_ids],
+            action=AuditAction.EXPORT,
+            detail__reminder="email",
+        ).values_list("object_id", flat=True)
+    )
+    sent = 0
+    total = len(appointment_ids)
+    for done, pk in enumerate(appointment_ids, start=1):
+        if str(pk) not in already and reminder_send(pk):
+            sent += 1
+        job_progress(done / total, f"{done} / {total}")
+    return sent
+
+
+def reminder_send(appointment_id: int) -> bool:
     """E-mail one patient a reminder in their language; False if there is nothing to send."""
     appointment = (
         Appointment.objects.select_related("patient", "clinic", "practitioner")
@@ -76,13 +115,28 @@ def reminders_enqueue(*, day: dt.date | None = None, now: dt.datetime | None = N
         end = dt.datetime.combine(
             clinic_day + dt.timedelta(days=1), dt.time.min, tzinfo=clinic.zone
         )
-        ids = Appointment.objects.filter(
-            clinic=clinic,
-            status__in=ACTIVE_STATUSES,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        ).values_list("pk", flat=True)
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: appointment_reminder_send.enqueue(pk))
-            queued.append(pk)
+        ids = list(
+            Appointment.objects.filter(
+                clinic=clinic,
+                status__in=ACTIVE_STATUSES,
+                starts_at__gte=start,
+                starts_at__lt=end,
+            )
+            .order_by("starts_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            continue
+        transaction.on_commit(
+            lambda clinic=clinic, ids=ids, clinic_day=clinic_day: job_enqueue(
+                clinic_reminders_send,
+                clinic.pk,
+                ids,
+                organisation_id=clinic.organisation_id,
+                clinic_id=clinic.pk,
+                kind="reminders",
+                subject=formats.date_format(clinic_day, "DATE_FORMAT"),
+            )
+        )
+        queued.extend(ids)
     return queued

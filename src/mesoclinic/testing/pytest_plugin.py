@@ -16,3 +16,6 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM
 # calls from such a thread unless told it is safe, which it is in tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The immediate task backend runs each task inside the request: tests see its effect at
+# once. Tests of the worker choose the database backend themselves.
+os.environ.setdefault("TASKS_BACKEND", "immediate")

@@ -28,6 +28,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("outcomes", _("Outcomes"), "outcomes:report", "clinic.manage"),
     NavItem("audit", _("Audit trail"), "audit:list", "audit.view"),
     NavItem("clinic", _("Clinic settings"), "accounts:clinic", "clinic.manage"),
+    NavItem("jobs", _("Background work"), "jobs:list", "clinic.manage"),
 )
 
 

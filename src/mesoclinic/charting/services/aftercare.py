@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Clinic
@@ -60,6 +61,18 @@ def aftercare_email(*, scope: Scope, session: TreatmentSession, request=None) ->
     if not session.patient.email:
         raise ValidationError(_("The patient has no e-mail address on record."))
     from mesoclinic.charting.tasks import aftercare_email_send
+    from mesoclinic.jobs.services import job_enqueue
 
     pk, user_id = session.pk, scope.user_id
-    transaction.on_commit(lambda: aftercare_email_send.enqueue(pk, user_id))
+    transaction.on_commit(
+        lambda: job_enqueue(
+            aftercare_email_send,
+            pk,
+            user_id,
+            organisation_id=session.organisation_id,
+            clinic_id=session.clinic_id,
+            kind="aftercare_email",
+            created_by_id=user_id,
+            subject=formats.date_format(session.session_date, "DATE_FORMAT"),
+        )
+    )

@@ -25,6 +25,7 @@ from mesoclinic.inventory.models import (
 )
 from mesoclinic.inventory.services.common import _clinic_of, ml_to_ul
 from mesoclinic.inventory.services.lots import _lot_errors, lot_receive, normalise_lot_number
+from mesoclinic.jobs.services import job_progress
 from mesoclinic.web.dates import EARLIEST, LATEST
 
 IMPORT_REQUIRED = ("product", "lot_number", "expiry_date", "quantity_ml")
@@ -222,6 +223,7 @@ def delivery_import_run(*, import_id: int, now: dt.datetime | None = None) -> De
     def progress(done: int) -> None:
         if done % step == 0 or done == job.total_rows:
             DeliveryImport.objects.filter(pk=job.pk).update(processed_rows=done)
+            job_progress(done / job.total_rows if job.total_rows else 1.0)
 
     # Messages of the report are written in the language of whoever uploaded the file.
     with translation.override(user.language or "en"):
