@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "mesoclinic.inventory",
     "mesoclinic.scheduling",
     "mesoclinic.charting",
+    "mesoclinic.interop",
     "mesoclinic.api",
     "mesoclinic.web",
 ]
