@@ -62,6 +62,12 @@ class BulkExportFile(models.Model):
         ]
 
 
+class ImportedFactKind(models.TextChoices):
+    CONDITION = "condition", _("Condition")
+    ALLERGY = "allergy", _("Allergy")
+    MEDICATION = "medication", _("Medication")
+
+
 class ImportedFactStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for a clinician")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -78,7 +84,7 @@ class ImportedFact(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.CASCADE, related_name="imported_facts"
     )
-    kind = models.CharField(_("kind"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportedFactKind.choices)
     code = models.CharField(_("code"), max_length=100, blank=True)
     label = models.CharField(_("description"), max_length=300, blank=True)
     on_date = models.DateField(_("date"), null=True, blank=True)
