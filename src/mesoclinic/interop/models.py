@@ -61,6 +61,9 @@ class BulkExportFile(models.Model):
             models.UniqueConstraint(fields=["export", "resource_type"], name="bulk_file_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.resource_type}.ndjson"
+
 
 class ImportedFactKind(models.TextChoices):
     CONDITION = "condition", _("Condition")

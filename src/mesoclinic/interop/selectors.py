@@ -23,9 +23,7 @@ def access_requests(*, scope: Scope, patient: Patient) -> QuerySet[SubjectAccess
 
 
 def access_request_get(*, scope: Scope, access_id: int) -> SubjectAccessRequest:
-    return get_scoped_or_404(
-        SubjectAccessRequest, scope, permission="clinic.manage", pk=access_id
-    )
+    return get_scoped_or_404(SubjectAccessRequest, scope, permission="clinic.manage", pk=access_id)
 
 
 def erasure_requests(*, scope: Scope, patient: Patient) -> QuerySet[ErasureRequest]:

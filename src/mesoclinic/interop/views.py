@@ -60,9 +60,7 @@ def data_rights_view(request, patient_id: int):
 def access_request_view(request, patient_id: int):
     patient = _owner_patient(request, patient_id)
     request_subject_access(patient, requested_by=request.user)
-    messages.success(
-        request, _("The copy is being prepared. It appears below when it is ready.")
-    )
+    messages.success(request, _("The copy is being prepared. It appears below when it is ready."))
     return redirect("interop:data_rights", patient.pk)
 
 
@@ -108,8 +106,10 @@ def erasure_request_view(request, patient_id: int):
     request_erasure(patient, requested_by=request.user, reason=form.cleaned_data["reason"])
     messages.success(
         request,
-        _("Erased what the law does not require us to keep; the rest is kept until the "
-          "retention period ends."),
+        _(
+            "Erased what the law does not require us to keep; the rest is kept until the "
+            "retention period ends."
+        ),
     )
     return redirect("interop:data_rights", patient.pk)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -75,10 +76,8 @@ def concept(kb, code: str, label: str = "", *, language: str = "en") -> dict[str
     codings: list[dict[str, Any]] = []
     if code:
         entry = None
-        try:
+        with contextlib.suppress(KeyError):
             entry = kb.get(code)
-        except KeyError:
-            pass
         for icd in getattr(entry, "icd10", ()) or ():
             codings.append(coding(ICD10, icd))
         for atc in getattr(entry, "atc", ()) or ():

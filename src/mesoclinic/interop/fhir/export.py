@@ -244,9 +244,7 @@ def consents(ctx: Context) -> list[Resource]:
                 "id": str(consent.pk),
                 "status": "active",
                 "scope": _consent_scope("treatment"),
-                "category": [
-                    {"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}
-                ],
+                "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
                 "patient": ctx.subject,
                 "dateTime": _instant(consent.signed_at),
                 "performer": [ctx.subject],
@@ -278,9 +276,7 @@ def consents(ctx: Context) -> list[Resource]:
 
 def _consent_scope(code: str) -> dict[str, Any]:
     return {
-        "coding": [
-            {"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": code}
-        ]
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": code}]
     }
 
 

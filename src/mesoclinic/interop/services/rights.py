@@ -153,9 +153,7 @@ def subject_access_build(request_id: int) -> SubjectAccessRequest:
     from mesoclinic.consultations.documents import consent_pdf
     from mesoclinic.consultations.models import Consent
 
-    access = SubjectAccessRequest.objects.select_related("patient__organisation").get(
-        pk=request_id
-    )
+    access = SubjectAccessRequest.objects.select_related("patient__organisation").get(pk=request_id)
     SubjectAccessRequest.objects.filter(pk=access.pk).update(status=JobStatus.RUNNING)
     patient = access.patient
     now = _now()
