@@ -63,11 +63,13 @@ def test_erasure_keeps_signed_records_until_retention_ends_then_anonymises(world
     from mesoclinic.interop.services import request_erasure, retention_run
     from mesoclinic.patients.models import Patient, PatientSearchToken
 
+    world.clinic.locale = "ru"
+    world.clinic.save(update_fields=["locale"])
     name, phone, email = record.family_name, record.phone, record.email
     session_day = TreatmentSession.objects.get(patient=record).session_date
     erasure = request_erasure(record, requested_by=world.users["owner"], reason="asked by phone")
 
-    # Moscow clinic: Russian retention, 25 years after the last signed record.
+    # A Russian clinic: Russian retention, 25 years after the last signed record.
     assert erasure.jurisdiction == "RU"
     assert erasure.retain_until == session_day.replace(year=session_day.year + 25)
     assert erasure.status == ErasureStatus.RETAINED

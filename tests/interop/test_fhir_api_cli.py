@@ -116,6 +116,8 @@ def test_cli_retention_anonymises_on_the_day_retention_ends(world, record, capsy
     from mesoclinic.interop.services import request_erasure
 
     erasure = request_erasure(record, requested_by=world.users["owner"])
+    assert erasure.jurisdiction == "GB"  # the clinic writes en-GB: 8 years
+    assert erasure.retain_until.year == record.treatment_sessions.get().session_date.year + 8
     day_before = erasure.retain_until.replace(day=erasure.retain_until.day - 1)
     assert main(["retention", "--date", day_before.isoformat()]) == 0
     assert "0 patient" in capsys.readouterr().out
