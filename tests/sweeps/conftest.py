@@ -112,6 +112,16 @@ def org_data_build(world) -> OrgData:
         today=today,
     )
     feed = CalendarFeed.objects.create(organisation=org, patient=patient)
+    from mesoclinic.interop.models import JobStatus, SubjectAccessRequest
+
+    # A finished copy of the patient's data (its archive's content is not what is swept).
+    access = SubjectAccessRequest.objects.create(
+        organisation=org,
+        patient=patient,
+        requested_at=now,
+        status=JobStatus.DONE,
+        archive=b"PK\x05\x06" + bytes(18),
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -137,6 +147,7 @@ def org_data_build(world) -> OrgData:
             "token_id": token.pk,
             "feed_id": feed.pk,
             "user_id": world.users["practitioner"].pk,
+            "access_id": access.pk,
         },
     )
 
