@@ -56,7 +56,8 @@ def _validation_message(exc: Exception) -> str:
     return str(exc)
 
 
-def _text(concept: dict[str, Any] | None) -> str:
+def _text(concept: dict[str, Any] | None, *, codes_too: bool = True) -> str:
+    """The concept's text or display; with `codes_too`, else "system code" as a last resort."""
     if not concept:
         return ""
     if concept.get("text"):
@@ -64,7 +65,7 @@ def _text(concept: dict[str, Any] | None) -> str:
     for c in concept.get("coding") or []:
         if c.get("display"):
             return c["display"]
-    for c in concept.get("coding") or []:
+    for c in concept.get("coding") or [] if codes_too else []:
         if c.get("code"):
             return f"{c.get('system', '')} {c['code']}".strip()
     return ""
@@ -128,11 +129,15 @@ def bundle_read(data: str | bytes | dict, *, kb) -> BundleContent:
             continue
         concept = resource.get(concept_field)
         code = codes.code_from(concept, kb)
+        medicine_name = ""
         if code and not code.startswith(PREFIXES[kind]):
             # A medicine (ATC) is recorded under its class, its name kept as the label.
             medicine = kind == "medication" and code.startswith("medicine.")
+            medicine_name = codes.kb_name(kb, code) if medicine else ""
             code = _class_of(kb, code) if medicine else ""
-        label = _text(concept)
+        # A coded fact needs no text (the knowledge base names it); an uncoded one keeps
+        # whatever identifies it, its foreign code included, for the clinician to read.
+        label = _text(concept, codes_too=not code) or medicine_name
         if not (code or label):
             raise BundleRefused(
                 f"{resource['resourceType']}/{resource.get('id')} names nothing (no code, no text)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ def patient_export(
     """A patient's whole record as a FHIR Bundle (like $everything); audited as an export."""
     scope.require("patients.view_clinical")
     if patient.organisation_id != scope.organisation_id:
-        raise PermissionError("patient of another organisation")
+        raise PermissionDenied("patient of another organisation")
     resources = patient_everything(patient)
     for resource in resources:
         validate(resource)

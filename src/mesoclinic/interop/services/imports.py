@@ -12,6 +12,7 @@ from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.interop.fhir.codes import kb_name
 from mesoclinic.interop.fhir.importer import BundleRefused, bundle_read
 from mesoclinic.interop.models import ImportedFact, ImportedFactStatus
 from mesoclinic.patients.models import Patient
@@ -92,7 +93,8 @@ def imported_fact_confirm(
     _pending(scope, fact)
     label = fact.label
     if fact.kind == "medication" and fact.code and not label:
-        label = fact.code
+        # A medication needs a name: the class's, in the patient's language.
+        label = kb_name(load_knowledge(), fact.code, fact.patient.preferred_language)
     recorded = history_fact_record(
         scope=scope,
         patient=fact.patient,
