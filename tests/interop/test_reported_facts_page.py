@@ -45,6 +45,17 @@ BUNDLE = {
                 "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "D66"}]},
             }
         },
+        {
+            "resource": {
+                "resourceType": "MedicationStatement",
+                "id": "m1",
+                "status": "active",
+                "subject": {"reference": "Patient/gp-1"},
+                "medicationCodeableConcept": {
+                    "coding": [{"system": "http://www.whocc.no/atc", "code": "B01AA03"}]
+                },
+            }
+        },
     ],
 }
 
@@ -58,11 +69,14 @@ def test_a_clinician_confirms_one_reported_fact_and_rejects_another(world):
     allergy = ImportedFact.objects.get(patient=patient, kind="allergy")
     condition = ImportedFact.objects.get(patient=patient, kind="condition")
     assert condition.code == "condition.haemophilia"  # read through ICD-10
+    medication = ImportedFact.objects.get(patient=patient, kind="medication")
+    # Read through ATC: the medicine's class, and its name for the clinician.
+    assert (medication.code, medication.label) == ("medclass.anticoagulant", "Warfarin")
 
     client = Client()
     client.force_login(world.users["practitioner"])
     detail = client.get(f"/patients/{patient.pk}/").content.decode()
-    assert "2 facts reported by another system to confirm" in detail
+    assert "3 facts reported by another system to confirm" in detail
     page = client.get(f"/data-rights/patients/{patient.pk}/reported/").content.decode()
     assert "Haemophilia" in page and "condition.haemophilia" not in page
     url = f"/data-rights/patients/{patient.pk}/reported/"
@@ -74,6 +88,7 @@ def test_a_clinician_confirms_one_reported_fact_and_rejects_another(world):
     condition.refresh_from_db()
     assert condition.status == "rejected"
     # Decided facts are gone from the page; a receptionist cannot see it at all.
+    client.post(url, {"fact": medication.pk, "decision": "reject"})
     assert "Nothing is waiting." in client.get(url).content.decode()
     receptionist = Client()
     receptionist.force_login(world.users["receptionist"])
