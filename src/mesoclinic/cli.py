@@ -451,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbroles.register(add)
     backup.register(add)
+    from mesoclinic.interop import cli as interop_cli
+
+    interop_cli.register(add)
 
     p = add("manage", cmd_manage, "Run a Django management command, e.g. 'check --deploy'.")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "mesoclinic.scheduling",
     "mesoclinic.charting",
     "mesoclinic.outcomes",
+    "mesoclinic.interop",
     "mesoclinic.api",
     "mesoclinic.jobs",
     "mesoclinic.web",
@@ -211,6 +212,16 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 # The version of the privacy notice patients consent to at registration; stored with each
 # patient's consent. Change it when the notice changes.
 PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
+
+# Years signed clinical records are kept after the last of them when a patient asks for
+# erasure, per jurisdiction (the clinic's locale: ru -> RU, en-gb -> GB, en-us -> US).
+# Defaults and their sources: docs/data-rights.md. Check them with your lawyer.
+RETENTION_YEARS = {
+    "RU": int(os.environ.get("RETENTION_YEARS_RU", "25")),
+    "GB": int(os.environ.get("RETENTION_YEARS_GB", "8")),
+    "US": int(os.environ.get("RETENTION_YEARS_US", "10")),
+    "default": int(os.environ.get("RETENTION_YEARS_DEFAULT", "25")),
+}
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))

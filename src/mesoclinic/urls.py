@@ -46,6 +46,7 @@ urlpatterns = [
     path("account/access/", include("mesoclinic.api.access_urls")),
     path("account/", include("mesoclinic.accounts.urls")),
     path("patients/", include("mesoclinic.patients.urls")),
+    path("data-rights/", include("mesoclinic.interop.urls")),
     path("audit/", include("mesoclinic.audit.urls")),
     path("consultations/", include("mesoclinic.consultations.urls")),
     path("inventory/", include("mesoclinic.inventory.urls")),

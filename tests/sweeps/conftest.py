@@ -123,6 +123,17 @@ def org_data_build(world) -> OrgData:
         task_path="mesoclinic.scheduling.tasks.clinic_reminders_send",
         task_args=[world.clinic.pk, []],
     )
+    from mesoclinic.interop.models import JobStatus as AccessStatus
+    from mesoclinic.interop.models import SubjectAccessRequest
+
+    # A finished copy of the patient's data (its archive's content is not what is swept).
+    access = SubjectAccessRequest.objects.create(
+        organisation=org,
+        patient=patient,
+        requested_at=now,
+        status=AccessStatus.DONE,
+        archive=b"PK\x05\x06" + bytes(18),
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -149,6 +160,7 @@ def org_data_build(world) -> OrgData:
             "feed_id": feed.pk,
             "user_id": world.users["practitioner"].pk,
             "job_id": background.pk,
+            "access_id": access.pk,
         },
     )
 

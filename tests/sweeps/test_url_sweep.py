@@ -77,6 +77,11 @@ NEEDS = {
     "accounts:staff": "clinic.manage",
     "jobs:detail": "clinic.manage",
     "jobs:retry": "clinic.manage",
+    "interop:data_rights": "clinic.manage",
+    "interop:access_request": "clinic.manage",
+    "interop:erasure_request": "clinic.manage",
+    "interop:access_download": "clinic.manage",
+    "interop:reported": "patients.view_clinical",
     # Revoking is for the token's or feed's own user and owners (tests/api/test_access.py);
     # here: nobody of another organisation, and no GET.
     "access:token_revoke": None,
@@ -84,7 +89,7 @@ NEEDS = {
 }
 # Token URLs: no session.
 NOT_SWEPT = {"password_reset_confirm", "scheduling:feed_ics", "accounts:invite"}
-EXPORTS = ("application/pdf", "text/csv", "text/calendar")
+EXPORTS = ("application/pdf", "text/csv", "text/calendar", "application/zip")
 DENIED = (403, 404)
 SEEN = {"urls": 0, "requests": 0, "audited_reads": 0}
 

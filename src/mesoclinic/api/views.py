@@ -225,3 +225,9 @@ class KnowledgeVersion(Schema):
 def knowledge_version(request):
     kb = load_knowledge()
     return KnowledgeVersion(version=kb.version, short=kb.short_version)
+
+
+# FHIR R4 (docs/fhir.md): registered last, so its routes follow the ones above in the docs.
+from mesoclinic.interop.api import router as fhir_router  # noqa: E402
+
+api.add_router("/fhir", fhir_router)

@@ -98,7 +98,11 @@ def patient_edit_view(request, patient_id: int):
 def patient_detail_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     audit_record(action=AuditAction.READ, request=request, obj=patient)
-    context = {"patient": patient, "clinical": request.scope.can("patients.view_clinical")}
+    context = {
+        "patient": patient,
+        "clinical": request.scope.can("patients.view_clinical"),
+        "data_rights": request.scope.can("clinic.manage"),
+    }
     if context["clinical"]:
         facts = list(history_current(scope=request.scope, patient=patient))
         context["facts"] = facts
@@ -110,6 +114,9 @@ def patient_detail_view(request, patient_id: int):
 
         context["flags"] = list(patient_flags(scope=request.scope, patient=patient))
         context["overrides"] = list(patient_overrides(scope=request.scope, patient=patient))
+        from mesoclinic.interop.selectors import imported_pending
+
+        context["reported"] = imported_pending(scope=request.scope, patient=patient).count()
     return render(request, "patients/detail.html", context)
 
 

@@ -1,0 +1,335 @@
+"""Patients' data rights: a copy of their data (subject access and portability) and erasure,
+which keeps signed clinical records for the retention period the law sets and then
+anonymises them.
+
+`request_subject_access` and `request_erasure` take no scope: the owner's page and the
+patient portal check who may ask before calling them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from mesoclinic.accounts.locales import locale_language
+from mesoclinic.accounts.models import Clinic
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.core.knowledge import load_knowledge
+from mesoclinic.interop.fhir.codes import kb_name
+from mesoclinic.interop.fhir.export import bundle, patient_everything
+from mesoclinic.interop.models import (
+    ErasureRequest,
+    ErasureStatus,
+    ImportedFact,
+    JobStatus,
+    SubjectAccessRequest,
+)
+from mesoclinic.patients.models import Patient
+from mesoclinic.patients.services import _search_keys_refresh, _tokens_refresh
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+@transaction.atomic
+def request_subject_access(patient: Patient, requested_by=None) -> SubjectAccessRequest:
+    """Record a request for a copy of the patient's data and build the archive in the
+    background (a ZIP: PDF summary in the patient's language, FHIR bundle, signed consents)."""
+    access = SubjectAccessRequest.objects.create(
+        organisation_id=patient.organisation_id,
+        patient=patient,
+        requested_by=requested_by,
+        requested_at=_now(),
+    )
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=requested_by,
+        organisation_id=patient.organisation_id,
+        obj=access,
+        patient_id=patient.pk,
+        detail={"subject_access": access.pk, "by": "staff" if requested_by else "patient"},
+    )
+    from mesoclinic.interop.tasks import subject_access_task
+
+    transaction.on_commit(lambda: subject_access_task.enqueue(access.pk))
+    return access
+
+
+def _clinic(patient: Patient) -> Clinic | None:
+    if patient.home_clinic_id:
+        return patient.home_clinic
+    return Clinic.objects.filter(organisation_id=patient.organisation_id).first()
+
+
+def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
+    """A readable summary of everything held about the patient, in the patient's language."""
+    from weasyprint import HTML
+
+    from mesoclinic.charting.models import SideEffect, TreatmentSession
+    from mesoclinic.consultations.models import Consent
+    from mesoclinic.patients.models import HistoryFact
+
+    kb = load_knowledge()
+    clinic = _clinic(patient)
+    language = locale_language(
+        language=patient.preferred_language, clinic_locale=clinic.locale if clinic else None
+    )
+    base = language.split("-")[0]
+
+    def name(code: str, label: str = "") -> str:
+        return label or kb_name(kb, code, base if base in ("en", "ru") else "en") or code
+
+    facts = [
+        {"kind": f.get_kind_display, "text": name(f.code, f.label), "date": f.on_date}
+        for f in HistoryFact.objects.filter(patient=patient, superseded_by__isnull=True)
+        if not f.retracted
+    ]
+    sessions = []
+    for s in TreatmentSession.objects.filter(patient=patient, status="signed").order_by(
+        "session_date", "id"
+    ):
+        sessions.append(
+            {
+                "date": s.session_date,
+                "entries": [
+                    {
+                        "zone": name(e.zone_id),
+                        "technique": name(e.technique_id),
+                        "product": e.shown_product_name,
+                        "lot": e.shown_lot_number,
+                        "volume": e.volume_ml,
+                    }
+                    for e in s.entries.all()
+                ],
+            }
+        )
+    zone = clinic.zone if clinic else dt.UTC
+    with translation.override(language):
+        side_effects = [
+            {
+                "kind": name(se.kind),
+                "date": se.onset_on,
+                "severity": se.get_severity_display(),
+                "outcome": se.get_outcome_display(),
+            }
+            for se in SideEffect.objects.filter(patient=patient).order_by("onset_on", "id")
+        ]
+        html = render_to_string(
+            "interop/subject_access_pdf.html",
+            {
+                "patient": patient,
+                "organisation": patient.organisation,
+                "clinic": clinic,
+                "generated": now.astimezone(zone),
+                "facts": facts,
+                "appointments": [
+                    {"at": a.starts_at.astimezone(a.clinic.zone), "status": a.get_status_display()}
+                    for a in patient.appointments.select_related("clinic").order_by("starts_at")
+                ],
+                "sessions": sessions,
+                "side_effects": side_effects,
+                "consents": [
+                    c.signed_at.astimezone(zone)
+                    for c in Consent.objects.filter(patient=patient).order_by("signed_at")
+                ],
+                "language": base,
+            },
+        )
+    return HTML(string=html).write_pdf()
+
+
+def subject_access_build(request_id: int) -> SubjectAccessRequest:
+    """Build the ZIP of one subject-access request (run by the background task)."""
+    from mesoclinic.consultations.documents import consent_pdf
+    from mesoclinic.consultations.models import Consent
+
+    access = SubjectAccessRequest.objects.select_related("patient__organisation").get(pk=request_id)
+    SubjectAccessRequest.objects.filter(pk=access.pk).update(status=JobStatus.RUNNING)
+    patient = access.patient
+    now = _now()
+    try:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("summary.pdf", summary_pdf(patient, now=now))
+            everything = bundle(patient_everything(patient, with_pdfs=False), now=now)
+            archive.writestr(
+                "fhir-bundle.json", json.dumps(everything, ensure_ascii=False, indent=1)
+            )
+            for consent in Consent.objects.filter(patient=patient).select_related("plan"):
+                archive.writestr(
+                    f"consents/consent-{consent.signed_at:%Y-%m-%d}-{consent.pk}.pdf",
+                    consent_pdf(consent=consent),
+                )
+    except Exception as exc:
+        SubjectAccessRequest.objects.filter(pk=access.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=_now()
+        )
+        raise
+    SubjectAccessRequest.objects.filter(pk=access.pk).update(
+        status=JobStatus.DONE, archive=buffer.getvalue(), finished_at=_now()
+    )
+    access.refresh_from_db()
+    return access
+
+
+# --- Erasure with retention ----------------------------------------------------------
+
+JURISDICTION_OF_LOCALE = {"ru": "RU", "en-gb": "GB", "en-us": "US"}
+
+
+def jurisdiction_of(patient: Patient) -> str:
+    clinic = _clinic(patient)
+    return JURISDICTION_OF_LOCALE.get(clinic.locale if clinic else "", "default")
+
+
+def retention_years(jurisdiction: str) -> int:
+    table = settings.RETENTION_YEARS
+    return int(table.get(jurisdiction, table["default"]))
+
+
+def last_signed_record(patient: Patient) -> dt.date | None:
+    """The day of the patient's latest signed clinical record (session or consent)."""
+    from mesoclinic.charting.models import TreatmentSession
+    from mesoclinic.consultations.models import Consent
+
+    days = []
+    last_session = TreatmentSession.objects.filter(patient=patient, status="signed").aggregate(
+        d=Max("session_date")
+    )["d"]
+    if last_session:
+        days.append(last_session)
+    last_consent = Consent.objects.filter(patient=patient).aggregate(d=Max("signed_at"))["d"]
+    if last_consent:
+        days.append(last_consent.date())
+    return max(days) if days else None
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> ErasureRequest:
+    """Record an erasure request and erase at once what no law requires us to keep.
+
+    Erased now: contact details, search keys, availability, calendar feeds, imported
+    facts not confirmed, subject-access archives; the data-processing consent is
+    withdrawn and future appointments cancelled. Signed clinical records (sessions,
+    consents, history) are kept until the retention period of the clinic's
+    jurisdiction ends after the last of them; `retention_run` then anonymises the
+    patient. The audit trail records what was erased, never the erased values.
+    """
+    from mesoclinic.scheduling.models import ACTIVE_STATUSES, CalendarFeed, PatientAvailability
+
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    now = _now()
+    jurisdiction = jurisdiction_of(patient)
+    last = last_signed_record(patient)
+    retain_until = _years_after(last, retention_years(jurisdiction)) if last else None
+    erased: dict[str, object] = {
+        "fields": [f for f in ("phone", "email") if getattr(patient, f)],
+        "availability": PatientAvailability.objects.filter(patient=patient).delete()[0],
+        "calendar_feeds": CalendarFeed.objects.filter(patient=patient).delete()[0],
+        "imported_facts": ImportedFact.objects.filter(patient=patient)
+        .exclude(status="confirmed")
+        .delete()[0],
+        "access_archives": SubjectAccessRequest.objects.filter(
+            patient=patient, archive__isnull=False
+        ).update(archive=None),
+    }
+    future = patient.appointments.filter(status__in=ACTIVE_STATUSES, starts_at__gt=now).exclude(
+        status="done"
+    )
+    erased["appointments_cancelled"] = future.update(
+        status="cancelled", status_reason="erasure", notes=""
+    )
+    patient.phone = ""
+    patient.email = ""
+    patient.data_consent = False
+    patient.data_consent_at = None
+    patient.photo_consent = False
+    _search_keys_refresh(patient)
+    patient.save()
+    _tokens_refresh(patient)
+    erasure = ErasureRequest.objects.create(
+        organisation_id=patient.organisation_id,
+        patient=patient,
+        requested_by=requested_by,
+        requested_at=now,
+        reason=reason,
+        jurisdiction=jurisdiction,
+        retain_until=retain_until,
+        status=ErasureStatus.RETAINED,
+        erased=erased,
+    )
+    audit_record(
+        action=AuditAction.DELETE,
+        actor=requested_by,
+        organisation_id=patient.organisation_id,
+        patient_id=patient.pk,
+        detail={
+            "erasure": erasure.pk,
+            "erased": erased,
+            "retained_until": retain_until.isoformat() if retain_until else None,
+            "jurisdiction": jurisdiction,
+        },
+    )
+    if retain_until is None or retain_until <= timezone.localdate(now):
+        _anonymise(erasure, now=now)
+    return erasure
+
+
+def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
+    """Replace the patient's identity with a pseudonym: the clinical records that remain
+    (and lot recalls, side-effect statistics) no longer point at a person."""
+    patient = Patient.objects.select_for_update().get(pk=erasure.patient_id)
+    patient.family_name = "—"
+    patient.given_name = f"#{patient.pk}"
+    patient.middle_name = ""
+    # The year stays (age at treatment matters for safety statistics); the day goes.
+    patient.birth_date = patient.birth_date.replace(month=1, day=1)
+    patient.sex = "unknown"
+    patient.phone = ""
+    patient.email = ""
+    patient.weight_kg = None
+    patient.weight_date = None
+    patient.data_consent_notice = ""
+    _search_keys_refresh(patient)
+    patient.save()
+    _tokens_refresh(patient)
+    ErasureRequest.objects.filter(pk=erasure.pk).update(
+        status=ErasureStatus.ANONYMISED, anonymised_at=now
+    )
+    audit_record(
+        action=AuditAction.DELETE,
+        organisation_id=patient.organisation_id,
+        patient_id=patient.pk,
+        detail={"erasure": erasure.pk, "anonymised": True},
+    )
+
+
+def retention_run(*, now: dt.datetime) -> list[int]:
+    """Anonymise every patient whose erasure waited for a retention period now ended;
+    returns the erasure requests completed. Run daily (`mesoclinic retention`)."""
+    done = []
+    due = ErasureRequest.objects.filter(
+        status=ErasureStatus.RETAINED, retain_until__lte=timezone.localdate(now)
+    ).order_by("pk")
+    for erasure in due:
+        with transaction.atomic():
+            _anonymise(erasure, now=now)
+        done.append(erasure.pk)
+    return done

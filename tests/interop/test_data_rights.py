@@ -1,0 +1,117 @@
+"""Subject access (a ZIP with a readable PDF in the patient's language) and erasure with
+retention (signed records kept until the period ends, then anonymised: moved clock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _pdf_text(data: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language, heading, history",
+    [("en", "Your personal data", "Lidocaine"), ("ru", "Ваши персональные данные", "Лидокаин")],
+)
+def test_subject_access_zip_has_a_readable_summary_the_bundle_and_the_signed_consents(
+    world, record, language, heading, history, django_capture_on_commit_callbacks
+):
+    from mesoclinic.audit.models import AuditEvent
+    from mesoclinic.interop.models import JobStatus, SubjectAccessRequest
+    from mesoclinic.interop.services import request_subject_access
+
+    record.preferred_language = language
+    record.save(update_fields=["preferred_language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        access = request_subject_access(record, requested_by=world.users["owner"])
+    access = SubjectAccessRequest.objects.get(pk=access.pk)
+    assert access.status == JobStatus.DONE
+    archive = zipfile.ZipFile(io.BytesIO(bytes(access.archive)))
+    names = archive.namelist()
+    assert "summary.pdf" in names and "fhir-bundle.json" in names
+    consents = [n for n in names if n.startswith("consents/")]
+    assert len(consents) == record.consents.count() == 1
+    text = _pdf_text(archive.read("summary.pdf"))
+    assert heading in text
+    assert record.family_name in text
+    assert history.casefold() in text.casefold()
+    assert "LOT-A" in text
+    assert "Course Patient" in _pdf_text(archive.read(consents[0]))
+    everything = json.loads(archive.read("fhir-bundle.json"))
+    assert {"resourceType": "Patient"}.items() <= everything["entry"][0]["resource"].items()
+    assert AuditEvent.objects.filter(
+        action="export", patient_id=record.pk, object_type="interop.SubjectAccessRequest"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_erasure_keeps_signed_records_until_retention_ends_then_anonymises(world, record):
+    from mesoclinic.audit.models import AuditEvent
+    from mesoclinic.charting.models import TreatmentSession
+    from mesoclinic.consultations.models import Consent
+    from mesoclinic.interop.models import ErasureStatus
+    from mesoclinic.interop.services import request_erasure, retention_run
+    from mesoclinic.patients.models import Patient, PatientSearchToken
+
+    world.clinic.locale = "ru"
+    world.clinic.save(update_fields=["locale"])
+    name, phone, email = record.family_name, record.phone, record.email
+    session_day = TreatmentSession.objects.get(patient=record).session_date
+    erasure = request_erasure(record, requested_by=world.users["owner"], reason="asked by phone")
+
+    # A Russian clinic: Russian retention, 25 years after the last signed record.
+    assert erasure.jurisdiction == "RU"
+    assert erasure.retain_until == session_day.replace(year=session_day.year + 25)
+    assert erasure.status == ErasureStatus.RETAINED
+    patient = Patient.objects.get(pk=record.pk)
+    assert (patient.phone, patient.email, patient.data_consent) == ("", "", False)
+    assert patient.family_name == name  # the signed record still names its patient
+    assert TreatmentSession.objects.filter(patient=patient, status="signed").count() == 1
+    assert Consent.objects.filter(patient=patient).count() == 1
+    tokens = set(PatientSearchToken.objects.filter(patient=patient).values_list("token", flat=True))
+    assert not any("example" in t or t.isdigit() for t in tokens)
+
+    # A day before the end nothing changes; the day it ends the patient is anonymised.
+    end = dt.datetime.combine(erasure.retain_until, dt.time(12), tzinfo=dt.UTC)
+    assert retention_run(now=end - dt.timedelta(days=1)) == []
+    assert Patient.objects.get(pk=record.pk).family_name == name
+    assert retention_run(now=end) == [erasure.pk]
+    patient = Patient.objects.get(pk=record.pk)
+    assert name not in patient.full_name
+    assert (patient.birth_date.month, patient.birth_date.day) == (1, 1)
+    assert TreatmentSession.objects.filter(patient=patient, status="signed").count() == 1
+    erasure.refresh_from_db()
+    assert erasure.status == ErasureStatus.ANONYMISED
+    assert retention_run(now=end + dt.timedelta(days=1)) == []
+
+    # The trail says what happened, and never repeats what was erased.
+    events = AuditEvent.objects.filter(patient_id=record.pk, action="delete")
+    assert events.count() == 2
+    for event in events:
+        written = json.dumps(event.detail, ensure_ascii=False) + event.object_label
+        for erased in (name, phone, email):
+            assert erased not in written
+
+
+@pytest.mark.django_db
+def test_erasure_of_a_patient_without_signed_records_anonymises_at_once(world, patient_of):
+    from mesoclinic.interop.models import ErasureStatus
+    from mesoclinic.interop.services import request_erasure
+    from mesoclinic.patients.models import Patient
+
+    patient = patient_of(world, family="Brief", given="Visitor", born="1992-07-14")
+    erasure = request_erasure(patient)
+    assert erasure.retain_until is None
+    erasure.refresh_from_db()
+    assert erasure.status == ErasureStatus.ANONYMISED
+    assert "Brief" not in Patient.objects.get(pk=patient.pk).full_name
