@@ -6,6 +6,8 @@ from django.shortcuts import render
 from mesoclinic.audit.selectors import audit_event_list
 from mesoclinic.web.pagination import page_get
 
+AUDIT_PER_PAGE = 50
+
 
 @login_required
 def audit_list_view(request):
@@ -14,5 +16,5 @@ def audit_list_view(request):
         scope=request.scope,
         patient_id=int(patient_id) if patient_id and patient_id.isdigit() else None,
     )
-    page = page_get(request, events, per_page=50)
+    page = page_get(request, events, per_page=AUDIT_PER_PAGE)
     return render(request, "audit/list.html", {"page": page})
