@@ -41,7 +41,7 @@ from mesoclinic.web.pagination import page_get
 
 LOTS_PER_PAGE = 50
 LEDGER_PER_PAGE = 50
-RECALL_PATIENTS_PER_PAGE = 50
+RECALL_PATIENTS_PER_PAGE = 25
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
