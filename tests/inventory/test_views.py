@@ -61,7 +61,7 @@ def test_notification_drafts_are_in_each_patients_language(world, recalled):
 def test_recall_csv_has_one_row_per_administration(world, recalled):
     lot, _ru, _en = recalled
     response = client_for(world.users["nurse"]).get(f"/inventory/lots/{lot.pk}/recall.csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert response["Content-Type"].startswith("text/csv")
     assert len(rows) == 3
     assert {rows[1][0], rows[2][0]} == {"Иванова Елена", "Clarke Emily"}

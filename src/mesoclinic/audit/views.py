@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from mesoclinic.audit.selectors import audit_event_list
+from mesoclinic.web.pagination import page_get
+
+AUDIT_PER_PAGE = 50
 
 
 @login_required
@@ -14,5 +16,5 @@ def audit_list_view(request):
         scope=request.scope,
         patient_id=int(patient_id) if patient_id and patient_id.isdigit() else None,
     )
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = page_get(request, events, per_page=AUDIT_PER_PAGE)
     return render(request, "audit/list.html", {"page": page})

@@ -30,6 +30,15 @@ class DayRow:
         return (self.appointment.session_number or 1, self.plan.sessions)
 
 
+DAY_LIST_DEFERRED = (
+    "checkin_answers",
+    "screening_request",
+    "screening_result",
+    "override_rules",
+    "chart_screening",
+)
+
+
 def day_sessions(
     *, scope: Scope, clinic: Clinic, day: dt.date, practitioner_id: int | None = None
 ) -> list[DayRow]:
@@ -50,17 +59,20 @@ def day_sessions(
     if practitioner_id:
         appointments = appointments.filter(practitioner_id=practitioner_id)
     appointments = list(appointments)
+    # The list shows a session's status and screening level only: its check-in
+    # answers, screening request and result and chart screening (JSON, several KB
+    # each) stay in the database.
     sessions = {
         s.appointment_id: s
-        for s in scoped(TreatmentSession, scope).filter(
-            appointment_id__in=[a.pk for a in appointments]
-        )
+        for s in scoped(TreatmentSession, scope)
+        .filter(appointment_id__in=[a.pk for a in appointments])
+        .defer(*DAY_LIST_DEFERRED)
     }
     plans = {
         p.pk: p
-        for p in scoped(TreatmentPlan, scope).filter(
-            pk__in=[a.plan_id for a in appointments if a.plan_id]
-        )
+        for p in scoped(TreatmentPlan, scope)
+        .filter(pk__in=[a.plan_id for a in appointments if a.plan_id])
+        .only("pk", "sessions")
     }
     return [DayRow(a, sessions.get(a.pk), plans.get(a.plan_id)) for a in appointments]
 

@@ -39,6 +39,9 @@ from mesoclinic.consultations.zonemap import zone_maps
 from mesoclinic.patients.forms import _ui_language
 from mesoclinic.patients.selectors import patient_get, screening_facts
 from mesoclinic.web.forms import form_add_validation_error
+from mesoclinic.web.pagination import page_get
+
+TIMELINE_PER_PAGE = 50
 
 
 def _zone_names() -> dict[str, str]:
@@ -453,6 +456,12 @@ def consent_pdf_view(request, consent_id: int):
 @login_required
 def timeline_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    entries = patient_timeline(scope=request.scope, patient=patient)
+    page = page_get(
+        request, patient_timeline(scope=request.scope, patient=patient), per_page=TIMELINE_PER_PAGE
+    )
     audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "timeline"})
-    return render(request, "consultations/timeline.html", {"patient": patient, "entries": entries})
+    return render(
+        request,
+        "consultations/timeline.html",
+        {"patient": patient, "entries": page.object_list, "page": page},
+    )

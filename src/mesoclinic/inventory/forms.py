@@ -213,3 +213,23 @@ class AdverseEventForm(forms.Form):
         self.fields["kind"].choices = [
             (sid, se.name.get(language)) for sid, se in kb.side_effect.items()
         ]
+
+
+class LotFilterForm(forms.Form):
+    """The lot list's filters, read from the address; an empty field filters nothing."""
+
+    product = forms.TypedChoiceField(
+        label=_("Product"), required=False, coerce=int, empty_value=None
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    expires_by = BoundedDateField(label=_("Expires by"), required=False, widget=DATE)
+
+    def __init__(self, data=None, *, products):
+        super().__init__(data)
+        self.fields["product"].choices = [("", _("All"))] + [(p.pk, p.name) for p in products]
+        self.fields["status"].choices = [
+            ("", _("All")),
+            ("available", _("Available")),
+            ("quarantined", _("Quarantined")),
+            ("recalled", _("Recalled")),
+        ]

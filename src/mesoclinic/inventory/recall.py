@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
@@ -37,31 +37,45 @@ def group_by_patient(movements) -> list[RecallPatient]:
     return list(groups.values())
 
 
-def recall_csv(lot: Lot, movements, *, language: str) -> str:
-    """The recall list as CSV: one row per administration, patient contacts included."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("Patient"),
-            _("Date of birth"),
-            _("Phone"),
-            _("Email"),
-            _("Language"),
-            _("Administered at"),
-            _("Clinic"),
-            _("Zone"),
-            _("Volume (mL)"),
-            _("Practitioner"),
-            _("Session"),
-            _("Vial opened at"),
-            _("Product"),
-            _("Lot"),
-        ]
-    )
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer yields text."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def recall_csv_rows(lot: Lot, movements, *, language: str) -> Iterator[str]:
+    """The recall list as CSV lines: one row per administration, patient contacts included.
+
+    The lines come from an iterator, so the view streams them while the rows are read.
+    """
+    # The header is translated now, in the request's language, not when the
+    # server gets round to sending it.
+    header = [
+        _("Patient"),
+        _("Date of birth"),
+        _("Phone"),
+        _("Email"),
+        _("Language"),
+        _("Administered at"),
+        _("Clinic"),
+        _("Zone"),
+        _("Volume (mL)"),
+        _("Practitioner"),
+        _("Session"),
+        _("Vial opened at"),
+        _("Product"),
+        _("Lot"),
+    ]
+    return _csv_lines(lot, header, movements, language=language)
+
+
+def _csv_lines(lot: Lot, header: list[str], movements, *, language: str) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
     for m in movements:
         p = m.patient
-        writer.writerow(
+        yield writer.writerow(
             [
                 p.full_name,
                 p.birth_date.isoformat(),
@@ -81,7 +95,6 @@ def recall_csv(lot: Lot, movements, *, language: str) -> str:
                 lot.lot_number,
             ]
         )
-    return out.getvalue()
 
 
 def recall_pdf(lot: Lot, groups: list[RecallPatient], *, language: str, now) -> bytes:

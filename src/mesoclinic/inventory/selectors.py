@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from mesoclinic.accounts.scope import Scope, get_scoped_or_404, scoped
@@ -21,6 +32,7 @@ from mesoclinic.inventory.models import (
     Severity,
     StockBalance,
     StockMovement,
+    Vial,
 )
 from mesoclinic.inventory.services import stock_policy_for
 from mesoclinic.patients.models import Patient
@@ -70,15 +82,31 @@ def lots_usable(*, scope: Scope, product: Product, on_date: dt.date) -> QuerySet
     )
 
 
-def lot_list(*, scope: Scope, status: str = "") -> QuerySet[Lot]:
-    """Every lot of the organisation, with what the scope's clinic holds of it."""
+def lot_list(
+    *,
+    scope: Scope,
+    status: str = "",
+    product_id: int | None = None,
+    expires_by: dt.date | None = None,
+) -> QuerySet[Lot]:
+    """The organisation's lots, with what the scope's clinic holds of each; optionally filtered.
+
+    Ordered by expiry, then product and lot number, with the id last so that pages
+    of the list never overlap.
+    """
     qs = (
         scoped(Lot, scope, permission="inventory.view")
         .select_related("product", "clinic")
         .annotate(here_ul=Coalesce(_balance_here(scope), Value(0)))
-        .order_by("expiry_date", "product__name", "lot_number")
+        .order_by("expiry_date", "product__name", "lot_number", "pk")
     )
-    return qs.filter(status=status) if status else qs
+    if status:
+        qs = qs.filter(status=status)
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+    if expires_by is not None:
+        qs = qs.filter(expiry_date__lte=expires_by)
+    return qs
 
 
 def stock_at_clinic(*, scope: Scope) -> QuerySet[StockBalance]:
@@ -143,6 +171,17 @@ def lot_movements(*, scope: Scope, lot: Lot) -> QuerySet[StockMovement]:
     )
 
 
+def lot_vials(*, scope: Scope, lot: Lot) -> QuerySet[Vial]:
+    """The opened vials of a lot, each with `uses`: how many administrations it served."""
+    return (
+        scoped(Vial, scope, permission="inventory.view")
+        .filter(lot=lot)
+        .select_related("clinic")
+        .annotate(uses=Count("movements"))
+        .order_by("-opened_at", "-pk")
+    )
+
+
 def lot_balances(*, scope: Scope, lot: Lot) -> QuerySet[StockBalance]:
     return (
         scoped(StockBalance, scope, permission="inventory.view")
@@ -163,6 +202,20 @@ def recall_administrations(*, scope: Scope, lot: Lot) -> QuerySet[StockMovement]
         .filter(lot=lot, kind=MovementKind.USE)
         .select_related("patient", "practitioner", "clinic", "vial")
         .order_by("occurred_at", "pk")
+    )
+
+
+def recall_patients(*, scope: Scope, lot: Lot) -> QuerySet:
+    """The patients who received a lot, one row each (`patient_id`, `first_use`), first use first.
+
+    The recall page is paged by patient, so a patient's uses never straddle two pages.
+    """
+    return (
+        recall_administrations(scope=scope, lot=lot)
+        .order_by()
+        .values("patient_id")
+        .annotate(first_use=Min("occurred_at"))
+        .order_by("first_use", "patient_id")
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,16 +21,27 @@ from mesoclinic.inventory import selectors, services
 from mesoclinic.inventory.forms import (
     AdverseEventForm,
     ImportForm,
+    LotFilterForm,
     LotStatusForm,
     MovementForm,
     PolicyForm,
     ProductForm,
     ReceiveForm,
 )
-from mesoclinic.inventory.models import ImportStatus, LotStatus
-from mesoclinic.inventory.recall import group_by_patient, recall_csv, recall_drafts, recall_pdf
+from mesoclinic.inventory.models import ImportStatus
+from mesoclinic.inventory.recall import (
+    group_by_patient,
+    recall_csv_rows,
+    recall_drafts,
+    recall_pdf,
+)
 from mesoclinic.patients.selectors import patient_get
 from mesoclinic.web.forms import form_add_validation_error
+from mesoclinic.web.pagination import page_get
+
+LOTS_PER_PAGE = 50
+LEDGER_PER_PAGE = 50
+RECALL_PATIENTS_PER_PAGE = 25
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
@@ -100,21 +111,29 @@ def product_detail(request, product_id: int):
         )
         for c in product.components.all()
     ]
-    lots = selectors.lot_list(scope=request.scope).filter(product=product)
+    lots = selectors.lot_list(scope=request.scope, product_id=product.pk)
+    page = page_get(request, lots, per_page=LOTS_PER_PAGE)
     return render(
         request,
         "inventory/product_detail.html",
-        {"product": product, "components": components, "lots": lots},
+        {"product": product, "components": components, "lots": page.object_list, "page": page},
     )
 
 
 @login_required
 def lot_list(request):
-    status = request.GET.get("status", "")
+    form = LotFilterForm(request.GET, products=selectors.product_list(scope=request.scope))
+    filters = form.cleaned_data if form.is_valid() else {}
     lots = selectors.lot_list(
-        scope=request.scope, status=status if status in LotStatus.values else ""
+        scope=request.scope,
+        status=filters.get("status") or "",
+        product_id=filters.get("product"),
+        expires_by=filters.get("expires_by"),
     )
-    return render(request, "inventory/lots.html", {"lots": lots, "status": status})
+    page = page_get(request, lots, per_page=LOTS_PER_PAGE)
+    return render(
+        request, "inventory/lots.html", {"form": form, "page": page, "lots": page.object_list}
+    )
 
 
 @login_required
@@ -152,8 +171,10 @@ def _lot_context(request, lot, *, status_form=None, movement_form=None) -> dict:
     return {
         "lot": lot,
         "balances": selectors.lot_balances(scope=scope, lot=lot),
-        "movements": selectors.lot_movements(scope=scope, lot=lot),
-        "vials": lot.vials.select_related("clinic").all(),
+        "movements": page_get(
+            request, selectors.lot_movements(scope=scope, lot=lot), per_page=LEDGER_PER_PAGE
+        ),
+        "vials": selectors.lot_vials(scope=scope, lot=lot),
         "status_form": status_form or LotStatusForm(),
         "movement_form": movement_form or MovementForm(clinics=clinics),
         "can_manage": scope.can("inventory.manage"),
@@ -247,15 +268,17 @@ def lot_movement(request, lot_id: int):
     )
 
 
-def _recall_data(request, lot_id: int):
-    lot = selectors.lot_get(scope=request.scope, lot_id=lot_id)
-    movements = list(selectors.recall_administrations(scope=request.scope, lot=lot))
-    return lot, movements
-
-
 @login_required
 def recall(request, lot_id: int):
-    lot, movements = _recall_data(request, lot_id)
+    scope = request.scope
+    lot = selectors.lot_get(scope=scope, lot_id=lot_id)
+    page = page_get(
+        request, selectors.recall_patients(scope=scope, lot=lot), per_page=RECALL_PATIENTS_PER_PAGE
+    )
+    patient_ids = [row["patient_id"] for row in page.object_list]
+    movements = list(
+        selectors.recall_administrations(scope=scope, lot=lot).filter(patient_id__in=patient_ids)
+    )
     groups = group_by_patient(movements)
     audit_record(
         action=AuditAction.READ,
@@ -268,6 +291,7 @@ def recall(request, lot_id: int):
         "inventory/recall.html",
         {
             "lot": lot,
+            "page": page,
             "movements": movements,
             "groups": groups,
             "drafts": recall_drafts(lot, groups),
@@ -280,21 +304,29 @@ def recall(request, lot_id: int):
 def recall_export(request, lot_id: int, fmt: str):
     if fmt not in ("csv", "pdf"):
         raise Http404
-    lot, movements = _recall_data(request, lot_id)
-    groups = group_by_patient(movements)
+    scope = request.scope
+    lot = selectors.lot_get(scope=scope, lot_id=lot_id)
+    movements = selectors.recall_administrations(scope=scope, lot=lot)
+    patient_ids = list(
+        selectors.recall_patients(scope=scope, lot=lot).values_list("patient_id", flat=True)
+    )
     audit_record(
         action=AuditAction.EXPORT,
         request=request,
         obj=lot,
-        detail={"recall_list": fmt, "patients": [g.patient.pk for g in groups]},
+        detail={"recall_list": fmt, "patients": patient_ids},
     )
     filename = f"recall-{lot.lot_number}".replace(" ", "_").replace('"', "")
     if fmt == "csv":
-        response = HttpResponse(
-            recall_csv(lot, movements, language=_lang()), content_type="text/csv; charset=utf-8"
+        # Streamed row by row from a server-side cursor: a lot given to thousands
+        # of patients never sits in memory as one string.
+        response = StreamingHttpResponse(
+            recall_csv_rows(lot, movements.iterator(chunk_size=500), language=_lang()),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
+    groups = group_by_patient(movements.iterator(chunk_size=500))
     pdf = recall_pdf(lot, groups, language=_lang(), now=timezone.localtime())
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'

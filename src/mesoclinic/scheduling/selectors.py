@@ -46,7 +46,7 @@ def appointment_list(
         scoped(Appointment, scope, permission="schedule.view")
         .filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end)
         .select_related("patient", "practitioner", "room", "device")
-        .order_by("starts_at")
+        .order_by("starts_at", "pk")
     )
     if practitioner_id:
         qs = qs.filter(practitioner_id=practitioner_id)

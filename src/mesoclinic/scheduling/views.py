@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -54,15 +55,53 @@ def _clinic(request) -> Clinic:
     return request.clinic
 
 
-def _day_bounds(clinic: Clinic, day: dt.date) -> tuple[dt.time, dt.time]:
+def _opening_bounds(clinic: Clinic, days: list[dt.date]) -> tuple[dt.time, dt.time]:
+    """The earliest opening and latest closing over `days`, read in one query.
+
+    A day with no opening hours counts as 09:00 to 18:00.
+    """
+    weekdays = {d.weekday() for d in days}
     hours = list(
-        OpeningHours.objects.filter(clinic=clinic, weekday=day.weekday()).values_list(
-            "opens", "closes"
+        OpeningHours.objects.filter(clinic=clinic, weekday__in=weekdays).values_list(
+            "weekday", "opens", "closes"
         )
     )
-    if not hours:
-        return dt.time(9), dt.time(18)
-    return min(h[0] for h in hours), max(h[1] for h in hours)
+    bounds = []
+    for weekday in weekdays:
+        of_day = [(opens, closes) for w, opens, closes in hours if w == weekday]
+        if of_day:
+            bounds.append((min(h[0] for h in of_day), max(h[1] for h in of_day)))
+        else:
+            bounds.append((dt.time(9), dt.time(18)))
+    return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
+
+def _booking_cells(columns: list[dict], rows: list[dt.time], *, day: dt.date) -> list[dict]:
+    """One bookable cell per column and slot, with its link and label.
+
+    Built here rather than per cell in the template: the booking address is reversed
+    once and only its query differs (a day has hundreds of cells).
+    """
+    prefix = reverse("scheduling:book")
+    book = _("Book")
+    times = [t.strftime("%H:%M") for t in rows]
+    cells = []
+    for ci, c in enumerate(columns):
+        query = f"{prefix}?date={(c.get('day') or day).isoformat()}"
+        practitioner = c.get("practitioner")
+        suffix = f"&practitioner={practitioner.pk}" if practitioner else ""
+        name = date_format(c["day"], "DATE_FORMAT") if c.get("day") else c["label"]
+        label = f"{book} {name}"
+        for ri, hm in enumerate(times):
+            cells.append(
+                {
+                    "col": ci + 2,
+                    "row": ri + 2,
+                    "href": f"{query}&time={hm}{suffix}",
+                    "label": f"{label} {hm}",
+                }
+            )
+    return cells
 
 
 def _zone_differs(request, clinic: Clinic) -> bool:
@@ -115,8 +154,7 @@ def calendar_view(request):
             col_of = lambda a: f"p{a.practitioner_id}"  # noqa: E731
         step = dt.timedelta(days=1)
 
-    opens = min(_day_bounds(clinic, d)[0] for d in days)
-    closes = max(_day_bounds(clinic, d)[1] for d in days)
+    opens, closes = _opening_bounds(clinic, days)
     first_min, last_min = _minutes(opens), _minutes(closes)
     rows = [dt.time((m // 60), m % 60) for m in range(first_min, last_min, SLOT_MIN)]
     index = {c["key"]: i for i, c in enumerate(columns)}
@@ -139,11 +177,8 @@ def calendar_view(request):
                 "end": end,
             }
         )
-    cells = [
-        {"col": ci + 2, "row": ri + 2, "column": c, "time": t}
-        for ci, c in enumerate(columns)
-        for ri, t in enumerate(rows)
-    ]
+    can_book = scope.can("schedule.book")
+    cells = _booking_cells(columns, rows, day=day) if can_book else []
     context = {
         "clinic": clinic,
         "day": day,
@@ -151,7 +186,10 @@ def calendar_view(request):
         "mode": mode,
         "by": by,
         "columns": columns,
-        "rows": [{"time": t, "row": i + 2} for i, t in enumerate(rows)],
+        "rows": [
+            {"label": t.strftime("%H:%M") if t.minute == 0 else "", "row": i + 2}
+            for i, t in enumerate(rows)
+        ],
         "cells": cells,
         "blocks": blocks,
         "prev": (day - step).isoformat(),
@@ -159,7 +197,7 @@ def calendar_view(request):
         "today": today.isoformat(),
         "practitioners": practitioners,
         "practitioner_id": practitioner_id,
-        "can_book": scope.can("schedule.book"),
+        "can_book": can_book,
     }
     if request.GET.get("feed"):
         feed = CalendarFeed.objects.filter(

@@ -22,7 +22,7 @@ from mesoclinic.charting.services.chart import _entry_rows, _require_chartable, 
 from mesoclinic.charting.services.common import _locked, clinic_today, scope_user
 from mesoclinic.charting.services.side_effects import side_effect_file_reports
 from mesoclinic.consultations.engine import kb as knowledge
-from mesoclinic.inventory.services import stock_lots_lock, stock_use
+from mesoclinic.inventory.services import Use, stock_use_many
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import appointment_status_set
 
@@ -81,32 +81,27 @@ def _session_sign_once(
         raise ValidationError(check.messages())
     kb = knowledge()
     practitioner = scope_user(scope)
-    # All lots first, in one global order: no deadlock with a session charted the other way.
-    stock_lots_lock(
+    entries = list(session.entries.filter(lot__isnull=False).order_by("position", "id"))
+    # Every lot is locked at once, in one global order (no deadlock with a session
+    # charted the other way), its stock taken once, and the ledger lines and their
+    # audit events written in one statement each.
+    movements = stock_use_many(
         scope=scope,
-        lot_ids=session.entries.filter(lot__isnull=False).values_list("lot_id", flat=True),
+        uses=[Use(lot_id=e.lot_id, quantity_ml=e.volume_ml, zone_id=e.zone_id) for e in entries],
+        patient=session.patient,
+        practitioner=practitioner,
+        administered_at=now,
+        session_ref=session.pk,
+        request=request,
     )
-    for entry in session.entries.select_related("lot__product").order_by("position", "id"):
-        if entry.lot_id is None:
-            continue
-        # What the signed record shows is copied now, while the entry is still a draft
-        # row: a later rename of the product or correction of the lot changes nothing.
-        ChartEntry.objects.filter(pk=entry.pk).update(
-            product_name=entry.lot.product.name,
-            lot_number=entry.lot.lot_number,
-            lot_expiry=entry.lot.expiry_date,
-        )
-        stock_use(
-            scope=scope,
-            lot=entry.lot,
-            quantity_ml=entry.volume_ml,
-            patient=session.patient,
-            practitioner=practitioner,
-            zone_id=entry.zone_id,
-            administered_at=now,
-            session_ref=session.pk,
-            request=request,
-        )
+    # What the signed record shows is copied now, from the locked lots, while the
+    # entries are still draft rows: a later rename of the product or correction of
+    # the lot changes nothing.
+    for entry, movement in zip(entries, movements, strict=True):
+        entry.product_name = movement.lot.product.name
+        entry.lot_number = movement.lot.lot_number
+        entry.lot_expiry = movement.lot.expiry_date
+    ChartEntry.objects.bulk_update(entries, ["product_name", "lot_number", "lot_expiry"])
     # Side effects noted before the signature are filed against the lots now given.
     for effect in session.side_effects.order_by("recorded_at", "id"):
         side_effect_file_reports(scope=scope, session=session, effect=effect, request=request)

@@ -80,10 +80,12 @@ from mesoclinic.inventory.services.lots import (  # noqa: F401
     vial_open,
 )
 from mesoclinic.inventory.services.movements import (  # noqa: F401
+    Use,
     _refuse_unusable,
     stock_adjust,
     stock_transfer,
     stock_use,
+    stock_use_many,
     stock_waste,
 )
 from mesoclinic.inventory.services.products import (  # noqa: F401

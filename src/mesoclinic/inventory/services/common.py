@@ -143,6 +143,7 @@ def stock_lots_lock(*, scope: Scope, lot_ids) -> list[Lot]:
     """
     return list(
         Lot.objects.select_for_update(of=("self",))
+        .select_related("product")
         .filter(pk__in=sorted(set(lot_ids)), organisation_id=scope.organisation_id)
         .order_by("pk")
     )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +15,7 @@ from django.utils.translation import gettext as _
 from mesoclinic.accounts.models import Clinic, User
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
-from mesoclinic.audit.services import audit_record
+from mesoclinic.audit.services import audit_record, audit_record_many
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.inventory.models import (
     Lot,
@@ -28,6 +31,7 @@ from mesoclinic.inventory.services.common import (
     _lock_lot,
     _movement,
     ml_to_ul,
+    stock_lots_lock,
 )
 from mesoclinic.inventory.services.lots import _vial_for_use
 from mesoclinic.patients.models import Patient
@@ -120,6 +124,99 @@ def stock_use(
         detail={"lot": lot.lot_number, "quantity_ml": str(ul_to_ml(quantity_ul))},
     )
     return movement
+
+
+@dataclass(frozen=True)
+class Use:
+    """One administration of a set recorded together: which lot, how much, where."""
+
+    lot_id: int
+    quantity_ml: object
+    zone_id: str
+
+
+@transaction.atomic
+def stock_use_many(
+    *,
+    scope: Scope,
+    uses: Sequence[Use],
+    patient: Patient,
+    practitioner: User,
+    administered_at: dt.datetime,
+    session_ref: int | None = None,
+    request=None,
+) -> list[StockMovement]:
+    """Record several administrations given at one time (a signed chart) in set-based writes.
+
+    Refuses everything `stock_use` refuses. The lots are locked together, in one
+    global order (by id); each lot's balance is taken once, for the total of its uses
+    (the database's CHECK still refuses a balance below zero); the ledger lines and
+    their audit events are inserted in one statement each. Returns the lines in the
+    order of `uses`, each with its locked lot (and product).
+    """
+    if not uses:
+        return []
+    scope.require("sessions.chart")
+    clinic = _clinic_of(scope)
+    quantities = [ml_to_ul(use.quantity_ml) for use in uses]
+    if patient.organisation_id != scope.organisation_id:
+        raise ValidationError({"patient": _("This patient belongs to another organisation.")})
+    if practitioner.organisation_id != scope.organisation_id:
+        raise ValidationError(
+            {"practitioner": _("This practitioner belongs to another organisation.")}
+        )
+    zones = load_knowledge().zone
+    for use in uses:
+        if use.zone_id not in zones:
+            raise ValidationError(
+                {"zone_id": _("%(id)s is not a zone of the knowledge base.") % {"id": use.zone_id}}
+            )
+    if timezone.is_naive(administered_at):
+        raise ValueError("administered_at must be timezone-aware")
+    lots = {lot.pk: lot for lot in stock_lots_lock(scope=scope, lot_ids=[u.lot_id for u in uses])}
+    if any(use.lot_id not in lots for use in uses):
+        raise ValidationError({"lot": _("This lot belongs to another organisation.")})
+    totals: dict[int, int] = defaultdict(int)
+    for use, quantity_ul in zip(uses, quantities, strict=True):
+        totals[use.lot_id] += quantity_ul
+    on_date = administered_at.astimezone(clinic.zone).date()
+    vials = {}
+    for lot_id in sorted(totals):
+        lot = lots[lot_id]
+        _refuse_unusable(lot, on_date=on_date)
+        _balance_take(lot=lot, clinic=clinic, quantity_ul=totals[lot_id])
+        if lot.product.is_multi_dose:
+            vials[lot_id] = _vial_for_use(scope=scope, lot=lot, clinic=clinic, at=administered_at)
+    movements = StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                organisation_id=scope.organisation_id,
+                clinic=clinic,
+                lot=lots[use.lot_id],
+                kind=MovementKind.USE,
+                quantity_ul=-quantity_ul,
+                occurred_at=administered_at,
+                patient=patient,
+                practitioner=practitioner,
+                zone_id=use.zone_id,
+                session_ref=session_ref,
+                vial=vials.get(use.lot_id),
+                recorded_by_id=scope.user_id,
+            )
+            for use, quantity_ul in zip(uses, quantities, strict=True)
+        ]
+    )
+    audit_record_many(
+        action=AuditAction.CREATE,
+        request=request,
+        scope=scope,
+        objects=movements,
+        details=[
+            {"lot": m.lot.lot_number, "quantity_ml": str(ul_to_ml(-m.quantity_ul))}
+            for m in movements
+        ],
+    )
+    return movements
 
 
 @transaction.atomic
