@@ -1,4 +1,4 @@
-"""Background work of scheduling: appointment reminders by e-mail.
+"""Background work of scheduling: appointment reminders by e-mail, the clinic planner.
 
 Runs through Django's tasks interface (django-tasks): in-process by default, on a
 worker when TASKS_BACKEND names one. `mesoclinic reminders` (run daily by cron or a
@@ -20,6 +20,14 @@ from mesoclinic.accounts.models import Clinic
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.scheduling.models import ACTIVE_STATUSES, Appointment
+
+
+@task()
+def planner_run_task(run_id: int) -> None:
+    """Plan one clinic planner run (see planner_runs.planner_run_execute)."""
+    from mesoclinic.scheduling.planner_runs import planner_run_execute
+
+    planner_run_execute(run_id)
 
 
 @task()
