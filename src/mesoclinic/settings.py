@@ -248,6 +248,9 @@ TASKS = {
     }
 }
 
+# How long the clinic planner searches before it keeps the best plan found (seconds).
+PLANNER_TIME_LIMIT_S = float(os.environ.get("PLANNER_TIME_LIMIT_S", "60"))
+
 # Security: production values unless DEBUG; HTTPS is terminated in front of us.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -38,7 +39,6 @@ from mesoclinic.scheduling.models import (
 log = logging.getLogger(__name__)
 
 PLANNER_WEEKS = 16
-PLANNER_TIME_LIMIT_S = 60.0
 # How often a running plan looks at its run row (progress written, cancel read).
 POLL_S = 0.5
 
@@ -65,6 +65,7 @@ def planner_run_start(
     from mesoclinic.scheduling.tasks import planner_run_task
 
     planner_run_task.enqueue(run.pk)
+    run.refresh_from_db()  # an in-process backend has run it already
     return run
 
 
@@ -111,8 +112,13 @@ def _result(plan: pl.Plan, plan_ids: list[int]) -> dict:
     }
 
 
-def planner_run_execute(run_id: int, *, time_limit_s: float = PLANNER_TIME_LIMIT_S) -> None:
-    """Plan one run (called by the task). Progress and the cancel flag go through the row."""
+def planner_run_execute(run_id: int, *, time_limit_s: float | None = None) -> None:
+    """Plan one run (called by the task). Progress and the cancel flag go through the row.
+
+    The search stops after `time_limit_s` (default: settings.PLANNER_TIME_LIMIT_S).
+    """
+    if time_limit_s is None:
+        time_limit_s = settings.PLANNER_TIME_LIMIT_S
     claimed = PlannerRun.objects.filter(pk=run_id, status=PlannerRunStatus.QUEUED).update(
         status=PlannerRunStatus.RUNNING
     )

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -124,7 +125,9 @@ def planner_run_book_view(request, run_id: int):
     if request.POST.get("action") == "selected":
         plan_ids = [int(v) for v in request.POST.getlist("course") if v.isdigit()]
     try:
-        booking = planner_run_book(scope=scope, run=run, plan_ids=plan_ids, request=request)
+        booking = planner_run_book(
+            scope=scope, run=run, plan_ids=plan_ids, now=timezone.now(), request=request
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
