@@ -162,9 +162,7 @@ def test_a_run_whose_user_may_no_longer_book_fails_and_says_so(world, active_pla
     assert "could not finish" in page and run.error not in page
 
 
-def test_book_all_books_every_course_and_undo_cancels_exactly_those(
-    world, active_plan, patient_of
-):
+def test_book_all_books_every_course_and_undo_cancels_exactly_those(world, active_plan, patient_of):
     other = waiting_course(world, patient_of, family="Second")
     client = _client(world)
     client.post("/schedule/planner/")
