@@ -73,7 +73,7 @@ class RoomForm(forms.Form):
         label=gettext_lazy("Cleaning between sessions (minutes)"),
         min_value=0,
         max_value=120,
-        initial=0,
+        required=False,
     )
 
 
@@ -227,7 +227,7 @@ def resources_view(request):
                             clinic=clinic,
                             name=d["name"],
                             features=d["features"],
-                            cleaning_buffer_min=d["cleaning_buffer_min"],
+                            cleaning_buffer_min=d["cleaning_buffer_min"] or 0,
                             request=request,
                         )
                     elif kind == "break":
