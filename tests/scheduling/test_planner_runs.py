@@ -278,3 +278,21 @@ def test_staff_of_another_clinic_cannot_see_or_book_a_run(world, active_plan):
     response = elsewhere.post(f"/schedule/planner/runs/{run.pk}/book/", {"action": "all"})
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+def test_the_result_in_russian_shows_no_internal_words(world, active_plan, patient_of):
+    from mesoclinic.accounts.services import user_language_set
+    from tests.pdf_text import internal_words
+    from tests.test_no_internal_words import visible_text
+
+    # A course that cannot start inside the period: its sessions are explained.
+    late = waiting_course(world, patient_of, family="Later", sessions=4)
+    late.target_start = dt.date(2027, 3, 15)
+    late.save(update_fields=["target_start"])
+    user_language_set(user=world.users["receptionist"], language="ru")
+    run = planner_run_start(scope=world.scope("receptionist"), clinic=world.clinic, now=NOW)
+    text = visible_text(_client(world).get(f"/schedule/planner/runs/{run.pk}/").content.decode())
+    assert "Помещается" in text and "не успева" in text
+    assert internal_words(text) == []
+    for jargon in ("CP-SAT", "cpsat", "bound", "граница"):
+        assert jargon not in text
