@@ -130,6 +130,8 @@ def test_a_cancelled_queued_run_never_starts_and_a_running_one_is_asked_to_stop(
     planner_run_execute(run.pk)
     run.refresh_from_db()
     assert run.status == PlannerRunStatus.CANCELLED and run.result == {}
+    page = _client(world).get(f"/schedule/planner/runs/{run.pk}/").content.decode()
+    assert "before it started: nothing was planned" in page
 
     running = PlannerRun.objects.create(
         organisation=world.organisation,
