@@ -104,6 +104,10 @@ def test_the_progress_fragment_polls_until_done_then_reloads(world, active_plan)
         percent=40,
         placed=3,
     )
+    # A second click while it plans follows the same run.
+    again = client.post("/schedule/planner/")
+    assert again["Location"] == f"/schedule/planner/runs/{run.pk}/"
+    assert PlannerRun.objects.count() == 1
     fragment = client.get(f"/schedule/planner/runs/{run.pk}/", HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 1s"' in fragment.content.decode()
     assert 'value="40"' in fragment.content.decode()

@@ -50,6 +50,13 @@ def planner_run_start(
     scope.require_in("schedule.book", clinic.pk)
     if clinic.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown clinic."))
+    active = PlannerRun.objects.filter(
+        clinic=clinic,
+        status__in=(PlannerRunStatus.QUEUED, PlannerRunStatus.RUNNING),
+        cancel_requested=False,
+    ).first()
+    if active is not None:
+        return active  # one run at a time per clinic: a second click follows the first
     now = now or timezone.now()
     first = now.astimezone(clinic.zone).date() + dt.timedelta(days=1)
     run = PlannerRun.objects.create(
