@@ -50,14 +50,18 @@ def planner_run_start(
     scope.require_in("schedule.book", clinic.pk)
     if clinic.organisation_id != scope.organisation_id:
         raise ValidationError(_("Unknown clinic."))
+    now = now or timezone.now()
+    # One run at a time per clinic: a second click follows the first. A run older than
+    # that (its worker stopped) no longer holds the clinic.
+    stale = dt.timedelta(seconds=max(600.0, 3 * settings.PLANNER_TIME_LIMIT_S))
     active = PlannerRun.objects.filter(
         clinic=clinic,
         status__in=(PlannerRunStatus.QUEUED, PlannerRunStatus.RUNNING),
         cancel_requested=False,
+        created_at__gte=now - stale,
     ).first()
     if active is not None:
-        return active  # one run at a time per clinic: a second click follows the first
-    now = now or timezone.now()
+        return active
     first = now.astimezone(clinic.zone).date() + dt.timedelta(days=1)
     run = PlannerRun.objects.create(
         organisation_id=scope.organisation_id,
