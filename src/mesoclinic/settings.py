@@ -298,6 +298,9 @@ def _caches_from_env() -> dict:
 
 CACHES = _caches_from_env()
 
+# How long the clinic planner searches before it keeps the best plan found (seconds).
+PLANNER_TIME_LIMIT_S = float(os.environ.get("PLANNER_TIME_LIMIT_S", "60"))
+
 # Security: production values unless DEBUG; HTTPS is terminated in front of us.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -139,6 +139,26 @@ def org_data_build(world) -> OrgData:
     token, _secret = api_token_create(
         user=world.users["practitioner"], clinic=world.clinic, name="sweep"
     )
+    from mesoclinic.scheduling.models import PlannerBooking, PlannerRun, PlannerRunStatus
+
+    # A finished planner run proposing the plan's course, and a booking made from it.
+    run = PlannerRun.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        created_by=world.users["receptionist"],
+        first_day=today,
+        last_day=today + dt.timedelta(weeks=16),
+        status=PlannerRunStatus.DONE,
+        percent=100,
+        result={"courses": [plan.pk], "placements": [], "unplaced": []},
+    )
+    booking = PlannerBooking.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        run=run,
+        created_by=world.users["receptionist"],
+        report=[{"plan": plan.pk, "booked": 0, "problems": ["-"]}],
+    )
     return OrgData(
         world=world,
         patient=patient,
@@ -161,6 +181,8 @@ def org_data_build(world) -> OrgData:
             "user_id": world.users["practitioner"].pk,
             "job_id": background.pk,
             "access_id": access.pk,
+            "run_id": run.pk,
+            "booking_id": booking.pk,
         },
     )
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mesoclinic.accounts.models import Clinic, User
 from mesoclinic.accounts.scope import get_in_clinic_or_404
@@ -27,8 +29,27 @@ from mesoclinic.scheduling.courses import (
     message_text,
     session_key,
 )
-from mesoclinic.scheduling.models import Device, Room
-from mesoclinic.web.dates import date_check, date_param
+from mesoclinic.scheduling.models import CourseTerms, Device, Room, RoomFeature
+from mesoclinic.scheduling.services import course_terms_set
+from mesoclinic.web.dates import BoundedDateField, date_check, date_param
+from mesoclinic.web.forms import DateInput, form_add_validation_error
+
+
+class CourseTermsForm(forms.Form):
+    same_practitioner = forms.BooleanField(
+        label=gettext_lazy("The same practitioner for every session"),
+        required=False,
+        help_text=gettext_lazy("The patient asked for it: never booked with anyone else."),
+    )
+    latest_finish = BoundedDateField(
+        label=gettext_lazy("Last session no later than"), required=False, widget=DateInput()
+    )
+    room_needs = forms.MultipleChoiceField(
+        label=gettext_lazy("The room must have"),
+        choices=RoomFeature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 def _plan(request, plan_id: int) -> TreatmentPlan:
@@ -193,7 +214,30 @@ def _course_page(request, plan_id: int, *, replan: bool):
         earliest = date_param(request.GET["earliest"])
     errors: list[str] = []
     posted_rows = None
-    if request.method == "POST":
+    current = CourseTerms.objects.filter(plan_id=plan.pk).first()
+    terms_form = CourseTermsForm(
+        initial={
+            "same_practitioner": current.same_practitioner,
+            "latest_finish": current.latest_finish,
+            "room_needs": current.room_needs,
+        }
+        if current
+        else None,
+        prefix="terms",
+    )
+    if request.method == "POST" and request.POST.get("action") == "terms":
+        terms_form = CourseTermsForm(request.POST, prefix="terms")
+        if terms_form.is_valid():
+            try:
+                course_terms_set(
+                    scope=scope, plan=plan, today=today, request=request, **terms_form.cleaned_data
+                )
+            except ValidationError as exc:
+                form_add_validation_error(terms_form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(request.path)
+    elif request.method == "POST":
         booked, posted_rows, errors = _submit(request, plan, clinic, replan=replan)
         if booked:
             messages.success(
@@ -241,6 +285,7 @@ def _course_page(request, plan_id: int, *, replan: bool):
         "practitioners": practitioners,
         "errors": errors,
         "earliest": earliest,
+        "terms_form": terms_form,
     }
     return render(request, "scheduling/course.html", context)
 

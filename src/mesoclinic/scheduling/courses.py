@@ -29,10 +29,13 @@ from mesoclinic.scheduling.models import (
     Absence,
     Appointment,
     AppointmentStatus,
+    CourseTerms,
     Credential,
     Device,
     Holiday,
     PatientAvailability,
+    PractitionerBreak,
+    PractitionerLimit,
     Room,
     WorkingHours,
 )
@@ -102,7 +105,27 @@ def _session_minutes(plan) -> int:
     return max(15, int(minutes))
 
 
-def _course(plan, *, start: dt.date, availability) -> pl.Course:
+def _days(start: dt.date, end: dt.date):
+    day = start
+    while day <= end:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def _previous_practitioner(plan) -> str | None:
+    """Who gave the course's latest session that took place."""
+    last = (
+        Appointment.objects.filter(
+            plan_id=plan.pk, status__in=(AppointmentStatus.DONE, AppointmentStatus.ARRIVED)
+        )
+        .order_by("-starts_at")
+        .values_list("practitioner_id", flat=True)
+        .first()
+    )
+    return str(last) if last else None
+
+
+def _course(plan, *, start: dt.date, availability, terms=None) -> pl.Course:
     """One plan's remaining sessions as a planner course."""
     technique = plan.technique_ids[0] if plan.technique_ids else ""
     kb_technique = load_knowledge().technique.get(technique)
@@ -111,6 +134,9 @@ def _course(plan, *, start: dt.date, availability) -> pl.Course:
     preferred_times: tuple[pl.TimeRange, ...] = ()
     if availability and availability.preferred_from and availability.preferred_until:
         preferred_times = (pl.TimeRange(availability.preferred_from, availability.preferred_until),)
+    available_times: tuple[pl.TimeRange, ...] = ()
+    if availability and availability.available_from and availability.available_until:
+        available_times = (pl.TimeRange(availability.available_from, availability.available_until),)
     return pl.Course(
         id=str(plan.pk),
         patient_id=str(plan.patient_id),
@@ -133,6 +159,16 @@ def _course(plan, *, start: dt.date, availability) -> pl.Course:
             dt.date.fromisoformat(d)
             for d in (availability.unavailable_dates if availability else [])
         ),
+        same_practitioner=bool(terms and terms.same_practitioner),
+        previous_practitioner=_previous_practitioner(plan)
+        if terms and terms.same_practitioner and state.sessions_done
+        else None,
+        available_weekdays=frozenset(availability.available_weekdays)
+        if availability
+        else frozenset(),
+        available_times=available_times,
+        room_needs=frozenset(terms.room_needs) if terms else frozenset(),
+        latest_finish=terms.latest_finish if terms else None,
     )
 
 
@@ -142,9 +178,8 @@ def clinic_problem(
     """The planner's view of `clinic` over [start, end] with the courses of `plans`.
 
     Appointments in `free` (the courses' own future sessions, when re-planning) do not
-    count as busy. A device serving several needle-free techniques is given to the
-    planner as a device of the first of them that a course needs (the planner's devices
-    have one kind each).
+    count as busy. Practitioners' recurring breaks and partial-day absences become busy
+    intervals; a device serves every technique it lists.
     """
     plans = list(plans)
     zone = clinic.zone
@@ -152,6 +187,7 @@ def clinic_problem(
         OpeningHours.objects.filter(clinic=clinic).values_list("weekday", "opens", "closes")
     )
     practitioners = []
+    busy: list[pl.Busy] = []
     users = User.objects.filter(
         memberships__clinic=clinic, memberships__role=Role.PRACTITIONER, is_active=True
     ).distinct()
@@ -161,10 +197,21 @@ def clinic_problem(
         )
         absent = set()
         for a in Absence.objects.filter(practitioner=user, last_day__gte=start, first_day__lte=end):
-            day = max(a.first_day, start)
-            while day <= min(a.last_day, end):
-                absent.add(day)
-                day += dt.timedelta(days=1)
+            for day in _days(max(a.first_day, start), min(a.last_day, end)):
+                if a.starts is not None and a.ends is not None:
+                    busy.append(pl.Busy("practitioner", str(user.pk), day, a.starts, a.ends))
+                else:
+                    absent.add(day)
+        breaks = list(
+            PractitionerBreak.objects.filter(practitioner=user, clinic=clinic).values_list(
+                "weekday", "starts", "ends"
+            )
+        )
+        for day in _days(start, end) if breaks else ():
+            for weekday, b_start, b_end in breaks:
+                if day.weekday() == weekday:
+                    busy.append(pl.Busy("practitioner", str(user.pk), day, b_start, b_end))
+        limit = PractitionerLimit.objects.filter(practitioner=user, clinic=clinic).first()
         practitioners.append(
             pl.Practitioner(
                 id=str(user.pk),
@@ -176,6 +223,8 @@ def clinic_problem(
                 ),
                 absences=frozenset(absent),
                 name=str(user),
+                max_sessions_per_day=limit.max_sessions_per_day if limit else None,
+                max_minutes_per_day=limit.max_minutes_per_day if limit else None,
             )
         )
     wanted = [t for plan in plans for t in plan.technique_ids[:1]]
@@ -183,15 +232,22 @@ def clinic_problem(
     for d in Device.objects.filter(clinic=clinic, active=True):
         kind = next((t for t in wanted if t in d.technique_ids), None)
         if kind is not None:
-            devices.append(pl.Device(id=str(d.pk), kind=kind, name=d.name))
+            devices.append(
+                pl.Device(id=str(d.pk), kind=kind, name=d.name, kinds=frozenset(d.technique_ids))
+            )
     rooms = tuple(
-        pl.Room(id=str(r.pk), name=r.name) for r in Room.objects.filter(clinic=clinic, active=True)
+        pl.Room(
+            id=str(r.pk),
+            name=r.name,
+            features=frozenset(r.features),
+            cleaning_buffer_min=r.cleaning_buffer_min,
+        )
+        for r in Room.objects.filter(clinic=clinic, active=True)
     )
     window_start = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
     window_end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     free_ids = {a.pk for a in free}
     patient_ids = {plan.patient_id for plan in plans}
-    busy = []
     existing = Appointment.objects.filter(
         status__in=ACTIVE_STATUSES, starts_at__lt=window_end, ends_at__gt=window_start
     ).filter(
@@ -218,6 +274,7 @@ def clinic_problem(
     availability = {
         a.patient_id: a for a in PatientAvailability.objects.filter(patient_id__in=patient_ids)
     }
+    terms = {t.plan_id: t for t in CourseTerms.objects.filter(plan_id__in=[p.pk for p in plans])}
     return pl.Problem(
         start=start,
         end=end,
@@ -226,7 +283,12 @@ def clinic_problem(
         rooms=rooms,
         devices=tuple(devices),
         courses=tuple(
-            _course(plan, start=start, availability=availability.get(plan.patient_id))
+            _course(
+                plan,
+                start=start,
+                availability=availability.get(plan.patient_id),
+                terms=terms.get(plan.pk),
+            )
             for plan in plans
         ),
         busy=tuple(busy),

@@ -11,6 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from mesoclinic.accounts.models import Weekday
 
 
+class RoomFeature(models.TextChoices):
+    COUCH = "couch", _("Treatment couch")
+    CHAIR = "chair", _("Treatment chair")
+    BODY = "body", _("Suitable for body procedures")
+
+
 class Room(models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
@@ -18,6 +24,11 @@ class Room(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(_("name"), max_length=100)
     active = models.BooleanField(_("in use"), default=True)
+    # What the room is fit for (RoomFeature values): a course may need some of them.
+    features = models.JSONField(_("equipment"), default=list, blank=True)
+    cleaning_buffer_min = models.PositiveSmallIntegerField(
+        _("cleaning between sessions (minutes)"), default=0
+    )
 
     class Meta:
         verbose_name = _("room")
@@ -87,6 +98,9 @@ class Absence(models.Model):
     )
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(_("last day"))
+    # Both set: away only from..until on each of these days (a partial-day absence).
+    starts = models.TimeField(_("away from"), null=True, blank=True)
+    ends = models.TimeField(_("away until"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
@@ -168,12 +182,93 @@ class PatientAvailability(models.Model):
     unavailable_dates = models.JSONField(
         _("dates the patient cannot come"), default=list, blank=True
     )
+    # Hard: the only weekdays and hours the patient can come (empty: any).
+    available_weekdays = models.JSONField(_("can only come on"), default=list, blank=True)
+    available_from = models.TimeField(_("can only come from"), null=True, blank=True)
+    available_until = models.TimeField(_("can only come until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("patient availability")
 
     def __str__(self) -> str:
         return str(self.patient)
+
+
+class PractitionerBreak(models.Model):
+    """A practitioner's recurring break in one clinic on one weekday (e.g. lunch)."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("break")
+        ordering = ["practitioner", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts__lt=models.F("ends")), name="break_start_before_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} {self.get_weekday_display()} {self.starts:%H:%M}"
+
+
+class PractitionerLimit(models.Model):
+    """A practitioner's daily maximum in one clinic: sessions, minutes, or both."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    max_sessions_per_day = models.PositiveSmallIntegerField(
+        _("at most sessions a day"), null=True, blank=True
+    )
+    max_minutes_per_day = models.PositiveSmallIntegerField(
+        _("at most minutes of sessions a day"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("daily maximum")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "practitioner"], name="practitioner_limit_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.practitioner)
+
+
+class CourseTerms(models.Model):
+    """What a course's booking must respect beyond its intervals (hard rules)."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    plan_id = models.BigIntegerField(_("treatment plan"), unique=True)
+    same_practitioner = models.BooleanField(
+        _("the same practitioner for every session"), default=False
+    )
+    latest_finish = models.DateField(_("last session no later than"), null=True, blank=True)
+    room_needs = models.JSONField(_("the room must have"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("course terms")
+        verbose_name_plural = _("course terms")
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}"
 
 
 class AppointmentStatus(models.TextChoices):
@@ -295,3 +390,85 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"feed {self.pk}"
+
+
+class PlannerRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Planning")
+    DONE = "done", _("Finished")
+    CANCELLED = "cancelled", _("Stopped")
+    FAILED = "failed", _("Failed")
+
+
+class PlannerRun(models.Model):
+    """One run of the clinic planner, in the background; its proposal is kept as JSON."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=PlannerRunStatus.choices, default=PlannerRunStatus.QUEUED
+    )
+    percent = models.PositiveSmallIntegerField(default=0)
+    placed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    # {"placements": [...], "unplaced": [...], "courses": [plan ids]}
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("planner run")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in PlannerRunStatus]),
+                name="planner_run_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"planner run {self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (
+            PlannerRunStatus.DONE,
+            PlannerRunStatus.CANCELLED,
+            PlannerRunStatus.FAILED,
+        )
+
+
+class PlannerBooking(models.Model):
+    """One "book" action on a planner run: what it booked, what not and why; undoable."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(PlannerRun, on_delete=models.CASCADE, related_name="bookings")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    appointment_ids = models.JSONField(default=list)
+    # [{"plan": id, "booked": n, "problems": [text, ...]}]
+    report = models.JSONField(default=list)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("planner booking")
+
+    def __str__(self) -> str:
+        return f"planner booking {self.pk}"

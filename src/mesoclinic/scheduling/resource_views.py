@@ -23,7 +23,10 @@ from mesoclinic.scheduling.models import (
     Device,
     Holiday,
     PatientAvailability,
+    PractitionerBreak,
+    PractitionerLimit,
     Room,
+    RoomFeature,
     WorkingHours,
 )
 from mesoclinic.scheduling.selectors import clinic_practitioners
@@ -33,6 +36,8 @@ from mesoclinic.scheduling.services import (
     device_create,
     holiday_create,
     patient_availability_set,
+    practitioner_break_add,
+    practitioner_limit_set,
     room_create,
     working_hours_set,
 )
@@ -55,6 +60,21 @@ def _techniques(*, needle_free_only: bool = False) -> list[tuple[str, str]]:
 
 class RoomForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Room name"), max_length=100)
+    features = forms.MultipleChoiceField(
+        label=gettext_lazy("Equipment"),
+        choices=RoomFeature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "A course that needs one of these is only booked here if it has it."
+        ),
+    )
+    cleaning_buffer_min = forms.IntegerField(
+        label=gettext_lazy("Cleaning between sessions (minutes)"),
+        min_value=0,
+        max_value=120,
+        required=False,
+    )
 
 
 class DeviceForm(forms.Form):
@@ -82,7 +102,53 @@ class AbsenceForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Practitioner"))
     first_day = BoundedDateField(label=gettext_lazy("First day"), widget=DateInput())
     last_day = BoundedDateField(label=gettext_lazy("Last day"), widget=DateInput())
+    starts = forms.TimeField(
+        label=gettext_lazy("Away from (part of the day only)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    ends = forms.TimeField(
+        label=gettext_lazy("Away until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=gettext_lazy("Leave both times empty for whole days."),
+    )
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=200)
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+
+class BreakForm(forms.Form):
+    practitioner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Practitioner"))
+    weekday = forms.TypedChoiceField(
+        label=gettext_lazy("Weekday"), choices=Weekday.choices, coerce=int
+    )
+    starts = forms.TimeField(
+        label=gettext_lazy("Break from"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ends = forms.TimeField(
+        label=gettext_lazy("Break until"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+
+class LimitForm(forms.Form):
+    practitioner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Practitioner"))
+    max_sessions_per_day = forms.IntegerField(
+        label=gettext_lazy("At most sessions a day"), required=False, min_value=1, max_value=50
+    )
+    max_minutes_per_day = forms.IntegerField(
+        label=gettext_lazy("At most minutes of sessions a day"),
+        required=False,
+        min_value=15,
+        max_value=24 * 60,
+        help_text=gettext_lazy("Leave both empty for no daily maximum."),
+    )
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,6 +196,8 @@ FORMS = {
     "absence": AbsenceForm,
     "holiday": HolidayForm,
     "hours": HoursForm,
+    "break": BreakForm,
+    "limit": LimitForm,
 }
 
 
@@ -139,7 +207,7 @@ def resources_view(request):
     scope.require("clinic.manage")
     clinic = request.clinic
     practitioners = clinic_practitioners(scope=scope, clinic=clinic)
-    needs_practitioners = {"credential", "absence", "hours"}
+    needs_practitioners = {"credential", "absence", "hours", "break", "limit"}
 
     def make(kind, data=None):
         kwargs = {"practitioners": practitioners} if kind in needs_practitioners else {}
@@ -154,7 +222,33 @@ def resources_view(request):
                 d = form.cleaned_data
                 try:
                     if kind == "room":
-                        room_create(scope=scope, clinic=clinic, name=d["name"], request=request)
+                        room_create(
+                            scope=scope,
+                            clinic=clinic,
+                            name=d["name"],
+                            features=d["features"],
+                            cleaning_buffer_min=d["cleaning_buffer_min"] or 0,
+                            request=request,
+                        )
+                    elif kind == "break":
+                        practitioner_break_add(
+                            scope=scope,
+                            clinic=clinic,
+                            practitioner=d["practitioner"],
+                            weekday=d["weekday"],
+                            starts=d["starts"],
+                            ends=d["ends"],
+                            request=request,
+                        )
+                    elif kind == "limit":
+                        practitioner_limit_set(
+                            scope=scope,
+                            clinic=clinic,
+                            practitioner=d["practitioner"],
+                            max_sessions_per_day=d["max_sessions_per_day"],
+                            max_minutes_per_day=d["max_minutes_per_day"],
+                            request=request,
+                        )
                     elif kind == "device":
                         device_create(
                             scope=scope,
@@ -175,6 +269,8 @@ def resources_view(request):
                             practitioner=d["practitioner"],
                             first_day=d["first_day"],
                             last_day=d["last_day"],
+                            starts=d["starts"],
+                            ends=d["ends"],
                             reason=d["reason"],
                             request=request,
                         )
@@ -204,6 +300,7 @@ def resources_view(request):
         "clinic": clinic,
         "forms": forms_,
         "rooms": Room.objects.filter(clinic=clinic),
+        "feature_names": dict(RoomFeature.choices),
         "devices": [
             (d, [technique_names.get(t, t) for t in d.technique_ids])
             for d in Device.objects.filter(clinic=clinic)
@@ -219,6 +316,8 @@ def resources_view(request):
                 ],
                 "hours": WorkingHours.objects.filter(practitioner=p, clinic=clinic),
                 "absences": Absence.objects.filter(practitioner=p).order_by("-first_day")[:5],
+                "breaks": PractitionerBreak.objects.filter(practitioner=p, clinic=clinic),
+                "limit": PractitionerLimit.objects.filter(practitioner=p, clinic=clinic).first(),
             }
             for p in practitioners
         ],
@@ -244,6 +343,27 @@ class AvailabilityForm(forms.Form):
         label=gettext_lazy("Preferably until"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    available_weekdays = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Can only come on"),
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Never booked on other days. Leave empty if any day will do."),
+    )
+    available_from = forms.TimeField(
+        label=gettext_lazy("Can only come from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    available_until = forms.TimeField(
+        label=gettext_lazy("Can only come until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=gettext_lazy(
+            "Never booked outside these hours. Leave empty if any time will do."
+        ),
     )
     unavailable_dates = forms.CharField(
         label=gettext_lazy("Dates the patient cannot come"),
@@ -279,6 +399,9 @@ def availability_view(request, patient_id: int):
             "preferred_from": current.preferred_from,
             "preferred_until": current.preferred_until,
             "unavailable_dates": "\n".join(current.unavailable_dates),
+            "available_weekdays": current.available_weekdays,
+            "available_from": current.available_from,
+            "available_until": current.available_until,
         }
     form = AvailabilityForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -1,4 +1,4 @@
-"""Background work of scheduling: appointment reminders by e-mail.
+"""Background work of scheduling: appointment reminders by e-mail, the clinic planner.
 
 Runs through Django's tasks interface (django-tasks) on `mesoclinic worker`. Each
 day `mesoclinic reminders` (cron or a timer) starts one job per clinic for the
@@ -28,6 +28,14 @@ from mesoclinic.scheduling.models import ACTIVE_STATUSES, Appointment
 
 # A mail server that is down or refuses for a while: try again after 1, 2, 4, 8 minutes.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+@task()
+def planner_run_task(run_id: int) -> None:
+    """Plan one clinic planner run (see planner_runs.planner_run_execute)."""
+    from mesoclinic.scheduling.planner_runs import planner_run_execute
+
+    planner_run_execute(run_id)
 
 
 @task()

@@ -12,6 +12,17 @@ urlpatterns = [
     path("feeds/", views.feed_create_view, name="feed_create"),
     path("resources/", resource_views.resources_view, name="resources"),
     path("planner/", planner_views.clinic_planner_view, name="planner"),
+    path("planner/runs/<int:run_id>/", planner_views.planner_run_view, name="planner_run"),
+    path(
+        "planner/runs/<int:run_id>/book/",
+        planner_views.planner_run_book_view,
+        name="planner_run_book",
+    ),
+    path(
+        "planner/bookings/<int:booking_id>/",
+        planner_views.planner_booking_view,
+        name="planner_booking",
+    ),
     path(
         "patients/<int:patient_id>/availability/",
         resource_views.availability_view,

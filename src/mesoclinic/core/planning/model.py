@@ -40,6 +40,8 @@ class Practitioner:
     credentials: frozenset[str]
     absences: frozenset[date] = frozenset()
     name: str = ""
+    max_sessions_per_day: int | None = None
+    max_minutes_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Room:
 
     id: str
     name: str = ""
+    features: frozenset[str] = frozenset()
+    cleaning_buffer_min: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Device:
     id: str
     kind: str
     name: str = ""
+    kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,12 @@ class Course:
     preferred_weekdays: frozenset[int] = frozenset()
     preferred_times: tuple[TimeRange, ...] = ()
     unavailable_dates: frozenset[date] = frozenset()
+    same_practitioner: bool = False
+    previous_practitioner: str | None = None
+    available_weekdays: frozenset[int] = frozenset()
+    available_times: tuple[TimeRange, ...] = ()
+    room_needs: frozenset[str] = frozenset()
+    latest_finish: date | None = None
 
 
 @dataclass(frozen=True)

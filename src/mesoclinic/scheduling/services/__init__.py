@@ -28,10 +28,13 @@ from mesoclinic.scheduling.services.feeds import (  # noqa: F401
 from mesoclinic.scheduling.services.resources import (  # noqa: F401
     _own_clinic,
     absence_create,
+    course_terms_set,
     credential_grant,
     device_create,
     holiday_create,
     patient_availability_set,
+    practitioner_break_add,
+    practitioner_limit_set,
     room_create,
     working_hours_set,
 )

@@ -19,6 +19,7 @@ from mesoclinic.scheduling.models import (
     Credential,
     Device,
     Holiday,
+    PractitionerBreak,
     Room,
     WorkingHours,
 )
@@ -161,15 +162,44 @@ def slot_check(
                 % {"name": practitioner, "when": _fmt_range(clinic, starts_at, ends_at)},
             )
         )
-    if Absence.objects.filter(
+    for absence in Absence.objects.filter(
         practitioner=practitioner, first_day__lte=day, last_day__gte=day
-    ).exists():
-        problems.append(
-            (
-                "practitioner",
-                _("%(name)s is absent on %(day)s.") % {"name": practitioner, "day": day},
+    ):
+        if absence.starts is None or absence.ends is None:
+            problems.append(
+                (
+                    "practitioner",
+                    _("%(name)s is absent on %(day)s.") % {"name": practitioner, "day": day},
+                )
             )
-        )
+        elif absence.starts < end.time() and start.time() < absence.ends:
+            problems.append(
+                (
+                    "practitioner",
+                    _("%(name)s is away on %(day)s from %(from)s to %(until)s.")
+                    % {
+                        "name": practitioner,
+                        "day": day,
+                        "from": absence.starts.strftime("%H:%M"),
+                        "until": absence.ends.strftime("%H:%M"),
+                    },
+                )
+            )
+    for b_start, b_end in PractitionerBreak.objects.filter(
+        practitioner=practitioner, clinic=clinic, weekday=weekday
+    ).values_list("starts", "ends"):
+        if b_start < end.time() and start.time() < b_end:
+            problems.append(
+                (
+                    "starts_at",
+                    _("%(name)s has a break from %(from)s to %(until)s.")
+                    % {
+                        "name": practitioner,
+                        "from": b_start.strftime("%H:%M"),
+                        "until": b_end.strftime("%H:%M"),
+                    },
+                )
+            )
     kb = load_knowledge()
     technique = kb.technique.get(technique_id) if technique_id else None
     if technique_id and technique is None:
