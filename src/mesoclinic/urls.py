@@ -46,5 +46,6 @@ urlpatterns = [
     path("inventory/", include("mesoclinic.inventory.urls")),
     path("schedule/", include("mesoclinic.scheduling.urls")),
     path("sessions/", include("mesoclinic.charting.urls")),
+    path("photos/", include("mesoclinic.photos.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
 ]

@@ -112,6 +112,28 @@ def org_data_build(world) -> OrgData:
         today=today,
     )
     feed = CalendarFeed.objects.create(organisation=org, patient=patient)
+    from mesoclinic.photos.services import photo_capture, photo_consent_sign
+    from tests.photos.images import sharp_jpeg
+
+    photo_consent = photo_consent_sign(
+        scope=practitioner,
+        patient=patient,
+        use="record",
+        signer_name="Sweep Patient",
+        signature=signature_data_url(),
+        now=now,
+        today=today,
+    )
+    photo = photo_capture(
+        scope=practitioner,
+        patient=patient,
+        data=sharp_jpeg(),
+        content_type="image/jpeg",
+        zone_id="zone.cheeks",
+        view_id="view.frontal",
+        session=session,
+        now=now,
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -137,6 +159,8 @@ def org_data_build(world) -> OrgData:
             "token_id": token.pk,
             "feed_id": feed.pk,
             "user_id": world.users["practitioner"].pk,
+            "photo_consent_id": photo_consent.pk,
+            "photo_id": photo.pk,
         },
     )
 
