@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -318,7 +318,8 @@ def photo_image_view(request, photo_id: int, size: str = "full"):
     photo = photo_get(scope=request.scope, photo_id=photo_id)
     audit_record(action=AuditAction.READ, request=request, obj=photo, detail={"image": size})
     name = photo.thumbnail if size == "thumb" else photo.image
-    response = FileResponse(default_storage.open(name, "rb"), content_type=photo.content_type)
+    with default_storage.open(name, "rb") as fh:
+        response = HttpResponse(fh.read(), content_type=photo.content_type)
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = f'inline; filename="photo-{photo.pk}.jpg"'
     return response
