@@ -47,9 +47,7 @@ def photos_visible(*, scope: Scope, patient) -> QuerySet[Photo]:
     owned = [c for c in sorted(scope.clinic_ids) if Role.OWNER in scope.roles_in(c)]
     clinical = [c for c in sorted(scope.clinic_ids) if scope.can_in("patients.view_clinical", c)]
     qs = qs.filter(clinic_id__in=clinical)
-    return qs.filter(Q(consent__withdrawn_at__isnull=True) | Q(clinic_id__in=owned)).select_related(
-        "consent", "operator", "session"
-    )
+    return qs.filter(Q(consent__withdrawn_at__isnull=True) | Q(clinic_id__in=owned))
 
 
 def photos_hidden_count(*, scope: Scope, patient) -> int:

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -49,32 +49,66 @@ def _lang() -> str:
     return base_language(get_language())
 
 
-def _names(photos, lang: str):
+# What a grid of photographs needs: a page of 200 reads no more than these, as plain rows.
+GRID_FIELDS = ("id", "zone_id", "view_id", "taken_at", "quality_issues", "session__session_number")
+
+
+def _label(photo, lang: str) -> None:
+    """Name the zone and view of one photograph in the user's language."""
     kb = load_knowledge()
-    for p in photos:
-        p.zone_name = kb.zone[p.zone_id].name.get(lang) if p.zone_id in kb.zone else p.zone_id
-        p.view_name = (
-            kb.photo_view[p.view_id].name.get(lang) if p.view_id in kb.photo_view else p.view_id
+    zone, view = photo.zone_id, photo.view_id
+    photo.zone_name = kb.zone[zone].name.get(lang) if zone in kb.zone else zone
+    photo.view_name = kb.photo_view[view].name.get(lang) if view in kb.photo_view else view
+
+
+def _grid_rows(queryset, lang: str) -> list[dict]:
+    """The photographs as rows for a grid: labels, day and URLs computed once per page."""
+    kb = load_knowledge()
+    thumb = reverse("photos:thumb", args=[0]).replace("/0/", "/{}/")
+    detail = reverse("photos:detail", args=[0]).replace("/0/", "/{}/")
+    days: dict = {}
+    rows = []
+    tz = timezone.get_current_timezone()
+    for row in queryset.order_by("taken_at", "id").values(*GRID_FIELDS):
+        zone, view = row["zone_id"], row["view_id"]
+        local = row["taken_at"].astimezone(tz).date()
+        if local not in days:
+            days[local] = formats.date_format(local, "SHORT_DATE_FORMAT")
+        row.update(
+            pk=row["id"],
+            zone_name=kb.zone[zone].name.get(lang) if zone in kb.zone else zone,
+            view_name=kb.photo_view[view].name.get(lang) if view in kb.photo_view else view,
+            thumb_url=thumb.format(row["id"]),
+            detail_url=detail.format(row["id"]),
+            day=days[local],
+            session_number=row["session__session_number"],
         )
-    return photos
+        rows.append(row)
+    return rows
 
 
-def _series(photos) -> list[dict]:
+def _series(rows) -> list[dict]:
     """Photographs grouped by zone and view, each group oldest first."""
     groups: dict[tuple[str, str], dict] = {}
-    for p in photos:
-        key = (p.zone_id, p.view_id)
-        groups.setdefault(key, {"zone": p.zone_id, "view": p.view_id, "label": "", "photos": []})[
-            "photos"
-        ].append(p)
-        groups[key]["label"] = f"{p.zone_name} · {p.view_name}"
+    for p in rows:
+        key = (p["zone_id"], p["view_id"])
+        group = groups.setdefault(
+            key,
+            {
+                "zone": p["zone_id"],
+                "view": p["view_id"],
+                "label": f"{p['zone_name']} · {p['view_name']}",
+                "photos": [],
+            },
+        )
+        group["photos"].append(p)
     return list(groups.values())
 
 
 @login_required
 def patient_photos_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    photos = _names(list(photos_visible(scope=request.scope, patient=patient)), _lang())
+    photos = _grid_rows(photos_visible(scope=request.scope, patient=patient), _lang())
     audit_record(
         action=AuditAction.READ,
         request=request,
@@ -276,7 +310,8 @@ def capture_view(request, patient_id: int):
     for zone_id, zone_views in views.items():
         for view_id, _name in zone_views:
             baselines[f"{zone_id}|{view_id}"] = None
-    for p in photos_visible(scope=request.scope, patient=patient).order_by("taken_at", "id"):
+    seen = photos_visible(scope=request.scope, patient=patient).only("id", "zone_id", "view_id")
+    for p in seen.order_by("taken_at", "id"):
         key = f"{p.zone_id}|{p.view_id}"
         if baselines.get(key) is None:
             baselines[key] = reverse("photos:image", args=[p.pk])
@@ -302,7 +337,7 @@ def photo_detail_view(request, photo_id: int):
     photo = photo_get(scope=request.scope, photo_id=photo_id)
     audit_record(action=AuditAction.READ, request=request, obj=photo)
     lang = _lang()
-    _names([photo], lang)
+    _label(photo, lang)
     baseline = baseline_of(
         scope=request.scope, patient=photo.patient, zone_id=photo.zone_id, view_id=photo.view_id
     )
@@ -329,15 +364,14 @@ def photo_image_view(request, photo_id: int, size: str = "full"):
 def compare_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     lang = _lang()
-    photos = _names(list(photos_visible(scope=request.scope, patient=patient)), lang)
-    series = _series(photos)
+    series = _series(_grid_rows(photos_visible(scope=request.scope, patient=patient), lang))
     zone, view = request.GET.get("zone"), request.GET.get("view")
     chosen = next((s for s in series if (s["zone"], s["view"]) == (zone, view)), None)
     if chosen is None and series:
         chosen = series[0]
     before = after = None
     if chosen:
-        by_id = {str(p.pk): p for p in chosen["photos"]}
+        by_id = {str(p["pk"]): p for p in chosen["photos"]}
         before = by_id.get(request.GET.get("before", "")) or chosen["photos"][0]
         after = by_id.get(request.GET.get("after", "")) or chosen["photos"][-1]
     audit_record(
@@ -346,8 +380,8 @@ def compare_view(request, patient_id: int):
         obj=patient,
         detail={
             "view": "photo_compare",
-            "before": before.pk if before else None,
-            "after": after.pk if after else None,
+            "before": before["pk"] if before else None,
+            "after": after["pk"] if after else None,
         },
     )
     return render(
