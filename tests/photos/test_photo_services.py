@@ -141,3 +141,12 @@ def test_photos_of_another_organisation_are_never_reached(make_org, patient_of):
         photo_get(scope=theirs.scope("owner"), photo_id=photo.pk)
     with pytest.raises(PermissionDenied):
         capture(theirs, patient, sharp_jpeg())
+
+
+def test_the_signed_text_of_a_photo_consent_cannot_be_changed(world, consented):
+    consent = consented.photo_consents.get()
+    consent.text = "something else"
+    with pytest.raises(ValueError, match="only by its withdrawal"):
+        consent.save()
+    with pytest.raises(ValueError, match="only by its withdrawal"):
+        consent.save(update_fields=["text", "withdrawn_at"])

@@ -20,6 +20,9 @@ class PhotoConsentScope(models.TextChoices):
     MARKETING = "marketing", _("Medical record, education and the clinic's publicity")
 
 
+WITHDRAWAL_FIELDS = frozenset({"withdrawn_at", "withdrawn_by", "withdrawal_reason"})
+
+
 class PhotoConsent(models.Model):
     """A signed consent to clinical photographs: the exact text, its hash, the signature.
 
@@ -68,6 +71,13 @@ class PhotoConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} — {self.signed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        # Signed text and signature never change: after creation only the withdrawal is written.
+        fields = kwargs.get("update_fields")
+        if not self._state.adding and (fields is None or not set(fields) <= WITHDRAWAL_FIELDS):
+            raise ValueError("a signed photo consent changes only by its withdrawal")
+        super().save(*args, **kwargs)
 
     @property
     def is_current(self) -> bool:
