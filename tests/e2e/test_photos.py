@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
+from tests.e2e.test_tablet_layout import SMALL_TARGETS
 from tests.photos.conftest import NOW, capture, consent_for
 from tests.photos.images import blurred_jpeg, sharp_jpeg
 
@@ -65,6 +66,7 @@ def test_consent_gates_capture_then_a_blurred_photo_is_refused_and_kept_marked(
     page.get_by_test_id("photo-consent-sign").click()
     page.get_by_label(re.compile(EDUCATION[language])).check()
     expect(page.locator("[data-consent-text-for=education]")).to_be_visible()
+    assert page.evaluate(SMALL_TARGETS) == []
     _sign(page)
     page.get_by_test_id("consent-submit").click()
     expect(page.get_by_test_id("consent-scope")).to_contain_text(EDUCATION[language])
@@ -84,6 +86,7 @@ def test_consent_gates_capture_then_a_blurred_photo_is_refused_and_kept_marked(
     page.get_by_test_id("photo-upload").click()
     expect(page.get_by_test_id("quality-issues")).to_be_visible()
     expect(page.get_by_test_id("photo-keep")).to_be_visible()
+    assert page.evaluate(SMALL_TARGETS) == []
     page.get_by_test_id("photo-keep").click()
     expect(page.locator(".photo-grid img")).to_have_count(2)
     expect(page.get_by_test_id("below-standard")).to_contain_text(BELOW[language])

@@ -122,3 +122,30 @@ def test_a_decompression_bomb_is_refused(monkeypatch):
     with pytest.raises(PhotoRejected) as refused:
         photo_process(sharp_jpeg(1200, 1600), max_bytes=30 * MB)
     assert refused.value.code == "too-many-pixels"
+
+
+def _progressive_with_thumbnail() -> bytes:
+    """A progressive JPEG whose EXIF carries a thumbnail with its own end marker."""
+    thumb = io.BytesIO()
+    pattern(160, 120).save(thumb, "JPEG")
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    out = io.BytesIO()
+    pattern(1200, 1600).save(out, "JPEG", progressive=True, exif=exif.tobytes() + thumb.getvalue())
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "progressive", "PNG", "WEBP"])
+def test_half_a_photo_is_refused_even_where_pillow_tolerates_truncation(monkeypatch, fmt):
+    # WeasyPrint turns this on for the whole process when it is imported.
+    monkeypatch.setattr("PIL.ImageFile.LOAD_TRUNCATED_IMAGES", True)
+    if fmt == "progressive":
+        whole = _progressive_with_thumbnail()
+    else:
+        out = io.BytesIO()
+        pattern(1200, 1600).save(out, fmt)
+        whole = out.getvalue()
+    assert photo_process(whole, max_bytes=30 * MB).width == 1200
+    with pytest.raises(PhotoRejected) as refused:
+        photo_process(whole[: len(whole) * 2 // 3], max_bytes=30 * MB)
+    assert refused.value.code == "corrupt"

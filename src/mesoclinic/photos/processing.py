@@ -52,6 +52,62 @@ class Processed:
     metrics: dict = field(default_factory=dict)
 
 
+def _jpeg_complete(data: bytes) -> bool:
+    """Whether a JPEG runs from its start marker to its end marker (EOI) without a gap.
+
+    Segments are skipped by their length (an embedded EXIF thumbnail, with its own end
+    marker, is inside one); entropy-coded data after each scan header is skipped to the
+    next marker (0xFF followed by neither 0x00 nor a restart marker).
+    """
+    size = len(data)
+    pos = 2  # after SOI
+    while pos + 4 <= size:
+        if data[pos] != 0xFF:
+            return False
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return True
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        pos += 2 + length
+        if marker != 0xDA:  # not a scan: the next marker follows
+            continue
+        while True:
+            pos = data.find(b"\xff", pos)
+            if pos < 0 or pos + 1 >= size:
+                return False
+            following = data[pos + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7:
+                pos += 2
+                continue
+            break
+    return size >= pos + 2 and data[pos : pos + 2] == b"\xff\xd9"
+
+
+def _complete(data: bytes, fmt: str) -> bool:
+    """Whether the file holds the whole image, whatever Pillow is told to tolerate.
+
+    WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process, so Pillow
+    alone would accept half a photograph and fill the rest with grey.
+    """
+    if fmt == "JPEG":
+        return _jpeg_complete(data)
+    if fmt == "WEBP":
+        return len(data) >= 8 + int.from_bytes(data[4:8], "little")
+    if fmt == "PNG":
+        try:
+            Image.open(io.BytesIO(data)).verify()  # reads every chunk up to IEND, checks CRCs
+        except (OSError, SyntaxError, ValueError):
+            return False
+        return True
+    return False
+
+
 def image_open(data: bytes, *, max_bytes: int) -> Image.Image:
     """Open and fully decode an upload, refusing what is not a usable image.
 
@@ -69,6 +125,8 @@ def image_open(data: bytes, *, max_bytes: int) -> Image.Image:
                 raise PhotoRejected("format")
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoRejected("too-many-pixels")
+            if not _complete(data, image.format):
+                raise PhotoRejected("corrupt")
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoRejected("too-many-pixels") from exc

@@ -255,11 +255,11 @@ def capture_view(request, patient_id: int):
             action=AuditAction.READ, request=request, obj=patient, detail={"view": "photo_capture"}
         )
     zones, views, hints, all_views, sessions = _capture_choices(request, patient, lang)
-    initial = {
-        "zone": request.GET.get("zone") or zones[0][0],
-        "session": request.GET.get("session"),
-    }
-    initial["view"] = request.GET.get("view") or views[initial["zone"]][0][0]
+    zone = request.GET.get("zone", "")
+    zone = zone if zone in views else zones[0][0]
+    view = request.GET.get("view", "")
+    view = view if view in dict(views[zone]) else views[zone][0][0]
+    initial = {"zone": zone, "view": view, "session": request.GET.get("session")}
     form = CaptureForm(
         request.POST or None,
         request.FILES or None,
