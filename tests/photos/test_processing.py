@@ -149,3 +149,19 @@ def test_half_a_photo_is_refused_even_where_pillow_tolerates_truncation(monkeypa
     with pytest.raises(PhotoRejected) as refused:
         photo_process(whole[: len(whole) * 2 // 3], max_bytes=30 * MB)
     assert refused.value.code == "corrupt"
+
+
+def test_photographs_use_a_bucket_only_when_one_is_configured(tmp_path):
+    from tests.test_settings import run_python
+
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "d = settings.STORAGES['default']; o = d.get('OPTIONS', {}); "
+        "print(d['BACKEND'], o.get('bucket_name'), o.get('default_acl'))"
+    )
+    local = run_python(code, MESOCLINIC_VAR=str(tmp_path), DEBUG="true")
+    assert local.stdout.split() == ["django.core.files.storage.FileSystemStorage", "None", "None"]
+    bucket = run_python(
+        code, MESOCLINIC_VAR=str(tmp_path), DEBUG="true", PHOTO_S3_BUCKET="clinic-photos"
+    )
+    assert bucket.stdout.split() == ["storages.backends.s3.S3Storage", "clinic-photos", "private"]

@@ -19,7 +19,8 @@ register = template.Library()
 def photo_grid(photos: list[dict], label: str):
     """An ordered list of thumbnails linking to each photograph, the first marked baseline."""
     baseline = escape(_("baseline"))
-    below = f' · <strong data-testid="below-standard">{escape(_("below standard"))}</strong>'
+    below_word = escape(_("below standard"))
+    below = f' · <strong data-testid="below-standard">{below_word}</strong>'
     label = escape(label)
     days: dict[str, str] = {}
     flagged_li = '<li class="below-standard">'
