@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "mesoclinic.charting",
     "mesoclinic.outcomes",
     "mesoclinic.interop",
+    "mesoclinic.photos",
     "mesoclinic.api",
     "mesoclinic.jobs",
     "mesoclinic.web",
@@ -241,6 +242,27 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Clinical photographs go through the default storage: MEDIA_ROOT on local disk (never
+# served by URL: authorised views stream them). Clinics running several app servers set
+# PHOTO_S3_BUCKET (and the S3_* variables) to use an S3-compatible bucket through
+# django-storages, which must then be installed; without the variable it is not needed.
+PHOTO_MAX_UPLOAD_MB = int(os.environ.get("PHOTO_MAX_UPLOAD_MB", "25"))
+if os.environ.get("PHOTO_S3_BUCKET", "").strip():
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["PHOTO_S3_BUCKET"].strip(),
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID", ""),
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY", ""),
+            "location": os.environ.get("S3_PREFIX", "mesoclinic"),
+            # Private objects only: the bytes are streamed by the app, never linked.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

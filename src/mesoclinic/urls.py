@@ -53,6 +53,7 @@ urlpatterns = [
     path("schedule/", include("mesoclinic.scheduling.urls")),
     path("sessions/", include("mesoclinic.charting.urls")),
     path("outcomes/", include("mesoclinic.outcomes.urls")),
+    path("photos/", include("mesoclinic.photos.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
     path("background/", include("mesoclinic.jobs.urls")),
 ]

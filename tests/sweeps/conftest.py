@@ -134,6 +134,28 @@ def org_data_build(world) -> OrgData:
         status=AccessStatus.DONE,
         archive=b"PK\x05\x06" + bytes(18),
     )
+    from mesoclinic.photos.services import photo_capture, photo_consent_sign
+    from tests.photos.images import sharp_jpeg
+
+    photo_consent = photo_consent_sign(
+        scope=practitioner,
+        patient=patient,
+        use="record",
+        signer_name="Sweep Patient",
+        signature=signature_data_url(),
+        now=now,
+        today=today,
+    )
+    photo = photo_capture(
+        scope=practitioner,
+        patient=patient,
+        data=sharp_jpeg(),
+        content_type="image/jpeg",
+        zone_id="zone.cheeks",
+        view_id="view.frontal",
+        session=session,
+        now=now,
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -183,6 +205,8 @@ def org_data_build(world) -> OrgData:
             "access_id": access.pk,
             "run_id": run.pk,
             "booking_id": booking.pk,
+            "photo_consent_id": photo_consent.pk,
+            "photo_id": photo.pk,
         },
     )
 

@@ -35,12 +35,16 @@ FORMS = [
     ("practitioner", "/sessions/{session_id}/addenda/"),
     ("practitioner", "/outcomes/sessions/{session_id}/"),
     ("nurse", "/outcomes/patients/{patient_id}/"),
+    ("practitioner", "/photos/patient/{patient_id}/consent/"),
+    ("practitioner", "/photos/patient/{patient_id}/capture/"),
+    ("practitioner", "/photos/consents/{photo_consent_id}/withdraw/"),
 ]
 # The page a form is shown on, when it posts somewhere else.
 SHOWN_ON = {
     "/inventory/lots/{lot_id}/movement/": "/inventory/lots/{lot_id}/",
     "/sessions/{session_id}/side-effects/": "/sessions/{session_id}/",
     "/sessions/{session_id}/addenda/": "/sessions/{session_id}/",
+    "/photos/consents/{photo_consent_id}/withdraw/": "/photos/consents/{photo_consent_id}/",
 }
 
 HOSTILE_TEXT = st.text(

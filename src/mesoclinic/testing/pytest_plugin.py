@@ -19,3 +19,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # The immediate task backend runs each task inside the request: tests see its effect at
 # once. Tests of the worker choose the database backend themselves.
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# Photographs are written through the default storage: to a throw-away folder, never
+# into the checkout's var/media.
+if "MEDIA_ROOT" not in os.environ:
+    import tempfile
+
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="mesoclinic-test-media-")

@@ -38,6 +38,7 @@ from mesoclinic.core.knowledge.models import (
     IngredientClass,
     MedicationClass,
     Medicine,
+    PhotoView,
     Procedure,
     ProcedureWindow,
     Product,
@@ -119,6 +120,7 @@ class KnowledgeBase:
         self.procedure: dict[str, Procedure] = tables["procedure"]
         self.procedure_window: dict[str, ProcedureWindow] = tables["procedure_window"]
         self.zone: dict[str, Zone] = tables["zone"]
+        self.photo_view: dict[str, PhotoView] = tables["photo_view"]
         self.technique: dict[str, Technique] = tables["technique"]
         self.depth_limit: dict[str, DepthLimit] = tables["depth_limit"]
         self.indication: dict[str, Indication] = tables["indication"]
@@ -335,6 +337,7 @@ def _check(kb: KnowledgeBase) -> None:
             c.sourced(entry.id, "washout.sources", w.sources, w.evidence)
         elif table == "zone":
             c.refs(entry.id, "adjacent", entry.adjacent, "zone")
+            c.refs(entry.id, "photo_views", entry.photo_views, "photo_view")
             for other in entry.adjacent:
                 if other in kb.zone and entry.id not in kb.zone[other].adjacent:
                     c.fail(entry.id, "adjacent", f"{other} does not list {entry.id} back")

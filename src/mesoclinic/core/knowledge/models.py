@@ -213,6 +213,15 @@ class Zone(Entry):
     # Zones that touch this one: a finding "at or near the site" applies to them too.
     adjacent: tuple[Id, ...] = ()
     thin_skinned: bool = False
+    # Standard photographic views of the zone (photo_view ids), in capture order.
+    photo_views: tuple[Id, ...] = ()
+
+
+class PhotoView(Entry):
+    """A standard view of clinical photography (camera position relative to the patient)."""
+
+    name: Text
+    hint: Text
 
 
 class DepthLimit(Entry):
@@ -565,6 +574,7 @@ TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "finding": (Finding, "finding."),
     "procedure": (Procedure, "procedure."),
     "procedure_window": (ProcedureWindow, "window."),
+    "photo_view": (PhotoView, "view."),
     "zone": (Zone, "zone."),
     "technique": (Technique, "technique."),
     "depth_limit": (DepthLimit, "depth."),
