@@ -63,9 +63,15 @@ class OutcomeScore(models.Model):
     # The level's number (knowledge base), kept so reports need not re-read the scale.
     score = models.SmallIntegerField()
     rater = models.CharField(_("scored by"), max_length=12, choices=Rater.choices)
-    # The photo the score was read from. A plain id until the photos app is merged;
-    # the integrator turns it into a foreign key to photos.Photo.
-    photo_id = models.PositiveIntegerField(null=True, blank=True)
+    # The photo the score was read from (FHIR Observation.derivedFrom -> Media).
+    photo = models.ForeignKey(
+        "photos.Photo",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outcome_scores",
+        verbose_name=_("photograph"),
+    )
     scored_on = models.DateField(_("date"))
     note = models.TextField(_("note"), blank=True)
     # Who typed it in: the practitioner who scored, or the member of staff who entered

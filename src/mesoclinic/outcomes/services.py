@@ -113,8 +113,14 @@ def score_record(
         errors["scored_on"] = _("The date cannot be in the future.")
     elif session is not None and scored_on < session.session_date:
         errors["scored_on"] = _("The date cannot be before the session.")
-    if photo_id is not None and photo_id <= 0:
-        errors["photo_id"] = _("Unknown photo.")
+    if photo_id is not None:
+        from mesoclinic.photos.models import Photo
+
+        # Only a photograph of this patient, from this organisation.
+        if not Photo.objects.filter(
+            pk=photo_id, patient=patient, organisation_id=scope.organisation_id
+        ).exists():
+            errors["photo_id"] = _("Unknown photo.")
     if errors:
         raise ValidationError(errors)
     score = OutcomeScore.objects.create(

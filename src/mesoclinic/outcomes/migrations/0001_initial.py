@@ -13,6 +13,7 @@ class Migration(migrations.Migration):
         ('accounts', '0002_clinic_locale'),
         ('charting', '0004_override_cosign_and_screening_settings'),
         ('consultations', '0003_consent_append_only'),
+        ('photos', '0001_initial'),
         ('patients', '0007_patient_weight'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -28,7 +29,7 @@ class Migration(migrations.Migration):
                 ('value', models.CharField(max_length=16, verbose_name='score')),
                 ('score', models.SmallIntegerField()),
                 ('rater', models.CharField(choices=[('investigator', 'The practitioner'), ('subject', 'The patient (self-reported)')], max_length=12, verbose_name='scored by')),
-                ('photo_id', models.PositiveIntegerField(blank=True, null=True)),
+                ('photo', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='outcome_scores', to='photos.photo', verbose_name='photograph')),
                 ('scored_on', models.DateField(verbose_name='date')),
                 ('note', models.TextField(blank=True, verbose_name='note')),
                 ('recorded_at', models.DateTimeField(verbose_name='recorded at')),
