@@ -23,6 +23,7 @@ from mesoclinic.core.planning.model import (
     TimeRange,
     Unplaced,
 )
+from mesoclinic.core.planning.optimise import plan_clinic
 
 __all__ = [
     "Busy",
@@ -41,6 +42,7 @@ __all__ = [
     "Unplaced",
     "placement_issues",
     "plan_changes",
+    "plan_clinic",
     "plan_cpsat",
     "plan_first_fit",
     "plan_metrics",

@@ -48,8 +48,13 @@ def allowed_days(grid: Grid, course: Course) -> frozenset[int]:
     problem = grid.problem
     if course.device_kind is not None and not grid.devices_by_kind.get(course.device_kind):
         return frozenset()
+    if not grid.rooms_for(course):
+        return frozenset()
     pids = grid.credentialed_for(course.technique)
+    if course.same_practitioner and course.previous_practitioner is not None:
+        pids = [p for p in pids if p == course.previous_practitioner]
     length = grid.slots(course.duration_min)
+    available = grid.available_mask(course)
     busy_by_practitioner: dict[str, dict[int, int]] = defaultdict(dict)
     for busy in problem.busy:
         if busy.resource == "practitioner":
@@ -62,7 +67,7 @@ def allowed_days(grid: Grid, course: Course) -> frozenset[int]:
             continue
         for pid in pids:
             free = grid.working_mask(grid.practitioners[pid], day)
-            free &= ~busy_by_practitioner.get(pid, {}).get(day, 0)
+            free &= ~busy_by_practitioner.get(pid, {}).get(day, 0) & available
             if start_mask(free, length):
                 days.add(day)
                 break
