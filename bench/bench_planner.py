@@ -172,6 +172,175 @@ def generate(
     )
 
 
+def _part_time_staff(rng: random.Random, n: int, weeks: int) -> list[Practitioner]:
+    """Practitioners working 3-5 days a week, some with a lunch break or a daily limit."""
+    staff = []
+    for i in range(n):
+        days = sorted(rng.sample(range(6), rng.randint(3, 5)))
+        shift = rng.choice((_hours(9, 18), _hours(8, 14), _hours(14, 21), _hours(10, 19)))
+        hours = {d: (_hours(9, 16) if d == 5 else shift) for d in days}
+        absences = {START + timedelta(days=rng.randrange(7 * weeks)) for _ in range(3)}
+        if rng.random() < 0.4:
+            first = START + timedelta(days=7 * rng.randrange(weeks))
+            absences |= {first + timedelta(days=j) for j in range(7)}
+        credentials = {"needle_manual"}
+        if i % 4 == 0:
+            credentials.add("electroporation")
+        if i % 5 == 1:
+            credentials.add("oxygen_jet")
+        if i % 3 == 2:
+            credentials.add("body_contouring")
+        staff.append(
+            Practitioner(
+                id=f"P{i:02d}",
+                working_hours=hours,
+                credentials=frozenset(credentials),
+                absences=frozenset(absences),
+                max_sessions_per_day=rng.choice((None, None, 8, 10)),
+                max_minutes_per_day=rng.choice((None, None, 360)),
+            )
+        )
+    return staff
+
+
+SHAPE_TECHNIQUES = {
+    # shape: technique -> (share, durations, device kind, room needs)
+    "part-time": {
+        "needle_manual": (0.45, (30, 45, 60), None, frozenset({"couch"})),
+        "body_contouring": (0.2, (45, 60), None, frozenset({"couch", "body"})),
+        "electroporation": (0.2, (45, 60), "electroporation", frozenset()),
+        "oxygen_jet": (0.15, (30, 45), "oxygen_jet", frozenset()),
+    },
+    "lopsided": {
+        "needle_injector": (0.7, (30,), None, frozenset()),
+        "needle_manual": (0.2, (45, 60), None, frozenset({"couch"})),
+        "electroporation": (0.1, (45, 60), "electroporation", frozenset()),
+    },
+}
+
+
+def generate_shape(shape: str, *, seed: int, courses: int = 600, weeks: int = 12) -> Problem:
+    """The other clinic shapes of the benchmark.
+
+    "part-time": 12 practitioners working 3-5 days a week (lunch breaks, daily limits),
+    rooms with equipment and cleaning buffers, one device serving two techniques, and
+    patients with weekly availability, one-practitioner courses and latest finish dates.
+    "lopsided": demand piled on one technique few practitioners hold, in many short
+    courses.
+    """
+    rng = random.Random(seed * 7919 + len(shape))
+    end = START + timedelta(days=7 * weeks - 1)
+    opening = {d: _hours(8, 21) for d in range(5)} | {5: _hours(9, 17)}
+    if shape == "part-time":
+        staff = _part_time_staff(rng, 12, weeks)
+        rooms = (
+            Room("R0", features=frozenset({"couch", "body"}), cleaning_buffer_min=15),
+            Room("R1", features=frozenset({"couch", "body"}), cleaning_buffer_min=15),
+            Room("R2", features=frozenset({"couch"})),
+            Room("R3", features=frozenset({"couch"})),
+            Room("R4"),
+        )
+        devices = (Device("D-EP", kind="electroporation", kinds=frozenset({"oxygen_jet"})),)
+    else:
+        staff = []
+        for i in range(10):
+            shift = _hours(8, 16) if i % 2 == 0 else _hours(13, 21)
+            credentials = {"needle_manual"}
+            if i in (1, 4, 8):
+                credentials.add("needle_injector")
+            if i in (0, 5):
+                credentials.add("electroporation")
+            absences = {START + timedelta(days=rng.randrange(7 * weeks)) for _ in range(2)}
+            staff.append(
+                Practitioner(
+                    id=f"P{i:02d}",
+                    working_hours={d: shift for d in range(5)} | {5: _hours(9, 17)},
+                    credentials=frozenset(credentials),
+                    absences=frozenset(absences),
+                )
+            )
+        rooms = tuple(
+            Room(f"R{i}", features=frozenset({"couch"}) if i < 3 else frozenset())
+            for i in range(6)
+        )
+        devices = (Device("D-EP", kind="electroporation"),)
+    busy = []
+    for p in staff:  # lunch breaks as busy time
+        for offset in range(7 * weeks):
+            day = START + timedelta(days=offset)
+            if shape == "part-time" and day.weekday() < 5 and rng.random() < 0.5:
+                busy.append(Busy("practitioner", p.id, day, time(13), time(13, 30), "break"))
+    techniques = SHAPE_TECHNIQUES[shape]
+    names = list(techniques)
+    weights = [techniques[t][0] for t in names]
+    course_list = []
+    for c in range(courses):
+        technique = rng.choices(names, weights)[0]
+        _, durations, kind, needs = techniques[technique]
+        total = rng.randint(3, 5) if shape == "lopsided" and technique == names[0] else None
+        total = total or rng.randint(4, 10)
+        gap, lo, hi = (7, rng.choice((5, 6)), rng.choice((9, 10)))
+        done = 0
+        previous = earliest = latest = None
+        if rng.random() < 0.35:
+            done = rng.randint(1, total - 1)
+            previous = START - timedelta(days=rng.randint(0, lo))
+        else:
+            earliest = START + timedelta(days=rng.randrange(7 * weeks - 14))
+            latest = earliest + timedelta(days=rng.randint(7, 14))
+        credentialed = [p.id for p in staff if technique in p.credentials]
+        same = rng.random() < (0.15 if shape == "part-time" else 0.05)
+        previous_practitioner = rng.choice(credentialed) if same and done else None
+        weekdays: frozenset[int] = frozenset()
+        times: tuple[TimeRange, ...] = ()
+        latest_finish = None
+        if shape == "part-time":
+            if rng.random() < 0.2:
+                weekdays = frozenset(rng.sample(range(6), rng.randint(2, 3)))
+            if rng.random() < 0.15:
+                times = rng.choice((_hours(8, 13), _hours(17, 21)))
+            if rng.random() < 0.1:
+                latest_finish = end - timedelta(days=rng.randrange(21))
+        course_list.append(
+            Course(
+                id=f"C{c:04d}",
+                patient_id=f"pt{c}",
+                technique=technique,
+                device_kind=kind,
+                duration_min=rng.choice(durations),
+                sessions_remaining=total - done,
+                sessions_done=done,
+                min_interval_days=lo,
+                max_interval_days=hi,
+                preferred_gap_days=gap,
+                previous_session_date=previous,
+                earliest_start=earliest,
+                latest_start=latest,
+                preferred_weekdays=frozenset(rng.sample(range(6), 3))
+                if rng.random() < 0.2
+                else frozenset(),
+                same_practitioner=same,
+                previous_practitioner=previous_practitioner,
+                available_weekdays=weekdays,
+                available_times=times,
+                room_needs=needs,
+                latest_finish=latest_finish,
+            )
+        )
+    return Problem(
+        start=START,
+        end=end,
+        opening_hours=opening,
+        practitioners=tuple(staff),
+        rooms=rooms,
+        devices=devices,
+        courses=tuple(course_list),
+        busy=tuple(busy),
+        timezone="Europe/Moscow",
+        slot_minutes=15,
+    )
+
+
 def _print_load(problem: Problem) -> None:
     """Demand (every session at its preferred gap from its earliest day) per week against
     the practitioners' working minutes, to see how tight the generated clinic is."""

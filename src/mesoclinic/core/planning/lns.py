@@ -86,6 +86,7 @@ def solve_neighbourhood(
     staff: frozenset[str] | None,
     seed: int,
     deterministic_time: float,
+    wall_limit_s: float = 60.0,
     max_free: int = 400,
 ) -> StepResult | None:
     """Free the neighbourhood, re-solve it, restore the occupancy; None if nothing to do.
@@ -139,6 +140,7 @@ def solve_neighbourhood(
             seed,
             deterministic_time,
             spd,
+            wall_limit_s,
         )
     finally:
         for f in frees:
@@ -226,6 +228,7 @@ def _solve(
     seed,
     deterministic_time,
     spd,
+    wall_limit_s,
 ) -> StepResult | None:
     model = cp_model.CpModel()
     free_keys = {(f.i, f.k) for f in frees}
@@ -239,8 +242,10 @@ def _solve(
             if dead:
                 f.days = {}
             if not f.days:
-                if f.mandatory:
-                    return None  # should not happen: its current place is a candidate
+                if f.current is not None:
+                    # A placed session must keep at least its own place; give up the step
+                    # rather than leave its time free for others.
+                    return None
                 dead = True
     frees = [f for f in frees if f.days]
     if not frees:
@@ -253,6 +258,8 @@ def _solve(
     room_intervals: dict[str, list] = {}
     device_intervals: dict[str, list] = {}
     patient_intervals: dict[str, list] = {}
+    patient_days: dict[str, set[int]] = {}
+    patient_mask: dict[str, int] = {}
     placed_terms = []
     cost_terms = []
     day_load: dict[tuple[str, int], list[tuple[cp_model.IntVar, int]]] = {}
@@ -268,14 +275,16 @@ def _solve(
         placed_terms.append(f.present)
         f.on = {d: model.new_bool_var(f"d{name}_{d}") for d in sorted(f.days)}
         model.add(sum(f.on.values()) == f.present)
-        values = []
+        # One range of starts per day (a fully listed domain is encoded value by value and
+        # slows the search down a hundredfold); what lies between is excluded by the
+        # blocked time of the practitioners (closed hours included) and of the patient.
+        spans = []
         for d in sorted(f.days):
             mask = f.days[d]
-            while mask:
-                low = mask & -mask
-                values.append(d * spd + low.bit_length() - 1)
-                mask ^= low
-        f.start = model.new_int_var_from_domain(cp_model.Domain.from_values(values), f"s{name}")
+            spans.append(
+                [d * spd + (mask & -mask).bit_length() - 1, d * spd + mask.bit_length() - 1]
+            )
+        f.start = model.new_int_var_from_domain(cp_model.Domain.from_intervals(spans), f"s{name}")
         day_expr = sum(d * v for d, v in f.on.items())
         model.add(f.start - spd * day_expr >= 0).only_enforce_if(f.present)
         model.add(f.start - spd * day_expr <= spd - 1).only_enforce_if(f.present)
@@ -320,6 +329,8 @@ def _solve(
         patient_intervals.setdefault(course.patient_id, []).append(
             model.new_optional_fixed_size_interval_var(f.start, length, f.present, f"ip{name}")
         )
+        patient_days[course.patient_id] = patient_days.get(course.patient_id, set()) | set(f.days)
+        patient_mask[course.patient_id] = grid.available_mask(course)
         if course.preferred_weekdays:
             for d, on in f.on.items():
                 if grid.dates[d].weekday() not in course.preferred_weekdays:
@@ -453,9 +464,12 @@ def _solve(
             for a, b in _runs(free, spd):
                 intervals.append(model.new_fixed_size_interval_var(d * spd + a, b - a, ""))
         model.add_no_overlap(intervals)
-    for intervals in patient_intervals.values():
-        if len(intervals) > 1:
-            model.add_no_overlap(intervals)
+    for patient, intervals in patient_intervals.items():
+        for d in sorted(patient_days[patient]):
+            free = occupancy.patient_free(patient, d) & patient_mask[patient]
+            for a, b in _runs(free, spd):
+                intervals.append(model.new_fixed_size_interval_var(d * spd + a, b - a, ""))
+        model.add_no_overlap(intervals)
     for (pid, d), items in day_load.items():
         max_sessions, max_minutes = occupancy.limits[pid]
         key = (pid, d)
@@ -472,11 +486,15 @@ def _solve(
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = deterministic_time
-    solver.parameters.max_time_in_seconds = max(1.0, 20 * deterministic_time)
+    solver.parameters.max_time_in_seconds = wall_limit_s
     import os
 
+    if os.environ.get("LNS_DUMP"):
+        model.export_to_file(os.environ["LNS_DUMP"] + f"{len(frees)}.pb.txt")
     if os.environ.get("LNS_LOG"):
         solver.parameters.log_search_progress = True
+    solver.parameters.symmetry_level = 0
+    solver.parameters.cp_model_probing_level = 0
     status = solver.solve(model)
     result: dict[int, list[SlotChoice]] = {}
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from time import perf_counter
+from time import perf_counter, process_time
 
 from mesoclinic.core.planning.bounds import Reach, reach
 from mesoclinic.core.planning.explain import explain
@@ -46,10 +46,13 @@ from mesoclinic.core.planning.placing import (
 # Work units (CP-SAT deterministic time, plus SIZE_UNIT per free session modelled)
 # granted per second of `time_limit_s`. Measured so that the search ends well inside
 # the limit on a shared two-core machine; the clock is only the safety net.
-WORK_PER_SECOND = 0.25
+WORK_PER_SECOND = 0.05
 SIZE_UNIT = 0.0004
-STEP_WORK = 1.0  # deterministic time limit of one neighbourhood's solve
-MAX_ATTEMPTS = 3  # neighbourhoods tried around one waiting course before it rests
+STEP_WORK = 0.1  # deterministic time limit of one neighbourhood's solve
+MAX_ATTEMPTS = 3
+_debug = __import__("os").environ.get(
+    "LNS_DEBUG"
+)  # neighbourhoods tried around one waiting course before it rests
 
 
 def plan_clinic(
@@ -61,12 +64,15 @@ def plan_clinic(
     should_stop: Callable[[], bool] | None = None,
     heuristics: tuple[str, ...] = HEURISTICS,
     search: bool = True,
+    wall_limit_s: float | None = None,
 ) -> Plan:
     """Plan all courses: most sessions first, then intervals and continuity.
 
     `progress(fraction, placed_sessions)` is called after each step; `should_stop()` is
     polled between steps, and the best plan so far is returned when it says so.
-    `heuristics` and `search` exist for the benchmark's ablation.
+    `heuristics` and `search` exist for the benchmark's ablation. `wall_limit_s` (by
+    default `time_limit_s`) is the wall-clock safety net; `time_limit_s` sets the
+    deterministic work budget.
     """
     started = perf_counter()
     grid = Grid(problem)
@@ -93,6 +99,7 @@ def plan_clinic(
             stats,
             seed=seed,
             time_limit_s=time_limit_s,
+            wall_limit_s=time_limit_s if wall_limit_s is None else wall_limit_s,
             started=started,
             progress=progress,
             should_stop=should_stop,
@@ -124,6 +131,7 @@ def _search(
     *,
     seed: int,
     time_limit_s: float,
+    wall_limit_s: float,
     started: float,
     progress: Callable[[float, int], None] | None,
     should_stop: Callable[[], bool] | None,
@@ -139,7 +147,7 @@ def _search(
         if should_stop is not None and should_stop():
             status = "stopped"
             break
-        if perf_counter() - started > 0.95 * time_limit_s:
+        if perf_counter() - started > 0.95 * wall_limit_s:
             status = "wall_clock"
             break
         first, last, staff, waiting = _neighbourhood(grid, reaches, chains, attempts, rng)
@@ -156,6 +164,7 @@ def _search(
             staff=staff,
             seed=rng.randrange(1 << 30),
             deterministic_time=STEP_WORK,
+            wall_limit_s=max(1.0, wall_limit_s - (perf_counter() - started)),
         )
         if result is None:
             work += SIZE_UNIT * 10
@@ -170,6 +179,20 @@ def _search(
             placed = sum(len(c) for c in chains)
         if progress is not None:
             progress(min(1.0, work / budget), placed)
+        if _debug:
+            print(
+                steps,
+                first,
+                last,
+                staff is not None,
+                result.size,
+                result.status,
+                round(result.deterministic_time, 3),
+                placed,
+                round(perf_counter() - started, 1),
+                round(process_time(), 1),
+                round(work, 3),
+            )
     stats["search_steps"] = float(steps)
     stats["search_improvements"] = float(improved)
     stats["search_work"] = work
@@ -187,7 +210,7 @@ def _neighbourhood(
         if len(chain) < reaches[i].chain_length and attempts[i] < MAX_ATTEMPTS
     ]
     if not waiting or rng.random() < 0.2:
-        width = rng.choice((2, 3))
+        width = rng.choice((1, 2))
         first = rng.randrange(max(1, grid.n_days - width + 1))
         return first, first + width - 1, None, None
     i = waiting[rng.randrange(len(waiting))]
@@ -198,8 +221,8 @@ def _neighbourhood(
     centre = rng.randint(lo, max(lo, hi))
     staff = frozenset(grid.credentialed_for(course.technique))
     if rng.random() < 0.5 and len(staff) * 2 <= len(grid.practitioners):
-        return centre - 3, centre + 3, staff, i
-    width = rng.choice((2, 3))
+        return centre - 1, centre + 1, staff, i
+    width = rng.choice((1, 2))
     first = centre - rng.randrange(width)
     return first, first + width - 1, None, i
 
