@@ -7,6 +7,7 @@ fails if the constraint is dropped from the planners or from the checker.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable
 from datetime import time, timedelta
@@ -118,7 +119,7 @@ def test_a_room_is_cleaned_between_sessions(planner: str) -> None:
     plan = _plan(planner, _cleaned())
     assert len(plan.placements) == 3
     spans = sorted((p.start, p.end) for p in plan.placements)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         gap = (start.hour * 60 + start.minute) - (end.hour * 60 + end.minute)
         assert gap >= 30
 
@@ -259,9 +260,7 @@ def test_the_patient_comes_only_at_her_hours(planner: str) -> None:
 
 def test_checker_reports_the_patient_availability() -> None:
     clinic = problem(
-        courses=(
-            course("C1", available_weekdays=frozenset({3}), available_times=hours(16, 18)),
-        )
+        courses=(course("C1", available_weekdays=frozenset({3}), available_times=hours(16, 18)),)
     )
     assert _codes(clinic, _at()) == ["patient_weekday", "patient_hours"]
     fine = _at(day=THURSDAY, start=time(16), end=time(16, 45))

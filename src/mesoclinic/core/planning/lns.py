@@ -88,10 +88,12 @@ def solve_neighbourhood(
     deterministic_time: float,
     wall_limit_s: float = 60.0,
     max_free: int = 400,
+    quality: bool = True,
 ) -> StepResult | None:
     """Free the neighbourhood, re-solve it, restore the occupancy; None if nothing to do.
 
     The occupancy is left exactly as it was: the caller books the result it accepts.
+    Without `quality` the objective is the number of placed sessions only.
     """
     spd = grid.slots_per_day
     frees: list[_Free] = []
@@ -141,6 +143,7 @@ def solve_neighbourhood(
             deterministic_time,
             spd,
             wall_limit_s,
+            quality,
         )
     finally:
         for f in frees:
@@ -229,6 +232,7 @@ def _solve(
     deterministic_time,
     spd,
     wall_limit_s,
+    quality,
 ) -> StepResult | None:
     model = cp_model.CpModel()
     free_keys = {(f.i, f.k) for f in frees}
@@ -479,7 +483,12 @@ def _solve(
             model.add(
                 sum(m * v for v, m in items) <= max_minutes - occupancy.day_minutes.get(key, 0)
             )
-    model.maximize(W_PLACE * sum(placed_terms) - sum(cost_terms))
+    if quality:
+        model.maximize(W_PLACE * sum(placed_terms) - sum(cost_terms))
+    else:
+        # Placement steps look for more sessions only; their cost is still compared
+        # before a result is kept.
+        model.maximize(sum(placed_terms))
     for var, value in hints:
         model.add_hint(var, value)
     solver = cp_model.CpSolver()

@@ -46,7 +46,7 @@ from mesoclinic.core.planning.placing import (
 # Work units (CP-SAT deterministic time, plus SIZE_UNIT per free session modelled)
 # granted per second of `time_limit_s`. Measured so that the search ends well inside
 # the limit on a shared two-core machine; the clock is only the safety net.
-WORK_PER_SECOND = 0.05
+WORK_PER_SECOND = 0.03
 SIZE_UNIT = 0.0004
 STEP_WORK = 0.1  # deterministic time limit of one neighbourhood's solve
 MAX_ATTEMPTS = 3
@@ -165,6 +165,7 @@ def _search(
             seed=rng.randrange(1 << 30),
             deterministic_time=STEP_WORK,
             wall_limit_s=max(1.0, wall_limit_s - (perf_counter() - started)),
+            quality=waiting is None,
         )
         if result is None:
             work += SIZE_UNIT * 10
