@@ -50,6 +50,7 @@ WORK_PER_SECOND = 0.03
 SIZE_UNIT = 0.0004
 STEP_WORK = 0.1  # deterministic time limit of one neighbourhood's solve
 MAX_ATTEMPTS = 3
+FAILURES_TO_REST = 6  # placement steps in a row without a new session
 _debug = __import__("os").environ.get(
     "LNS_DEBUG"
 )  # neighbourhoods tried around one waiting course before it rests
@@ -141,6 +142,7 @@ def _search(
     work = 0.0
     steps = improved = 0
     attempts = [0] * len(chains)
+    failures = 0
     status = "budget"
     placed = sum(len(c) for c in chains)
     while work < budget:
@@ -150,7 +152,7 @@ def _search(
         if perf_counter() - started > 0.95 * wall_limit_s:
             status = "wall_clock"
             break
-        first, last, staff, waiting = _neighbourhood(grid, reaches, chains, attempts, rng)
+        first, last, staff, waiting = _neighbourhood(grid, reaches, chains, attempts, rng, failures)
         if waiting is not None:
             attempts[waiting] += 1
         steps += 1
@@ -169,8 +171,10 @@ def _search(
         )
         if result is None:
             work += SIZE_UNIT * 10
+            failures += waiting is not None
             continue
         work += result.deterministic_time + SIZE_UNIT * result.size
+        before = placed
         if _better(grid, reaches, chains, result.chains):
             improved += 1
             for i, chain in result.chains.items():
@@ -178,6 +182,8 @@ def _search(
                 if len(chain) > len(chains[i]) or len(chains[i]) < reaches[i].chain_length:
                     _extend(grid, occupancy, reaches[i], chains, i)
             placed = sum(len(c) for c in chains)
+        if waiting is not None:
+            failures = 0 if placed > before else failures + 1
         if progress is not None:
             progress(min(1.0, work / budget), placed)
         if _debug:
@@ -202,7 +208,12 @@ def _search(
 
 
 def _neighbourhood(
-    grid: Grid, reaches: list[Reach], chains: Chains, attempts: list[int], rng: random.Random
+    grid: Grid,
+    reaches: list[Reach],
+    chains: Chains,
+    attempts: list[int],
+    rng: random.Random,
+    failures: int,
 ) -> tuple[int, int, frozenset[str] | None, int | None]:
     """A window of days (and maybe a set of practitioners) to re-solve."""
     waiting = [
@@ -210,7 +221,9 @@ def _neighbourhood(
         for i, chain in enumerate(chains)
         if len(chain) < reaches[i].chain_length and attempts[i] < MAX_ATTEMPTS
     ]
-    if not waiting or rng.random() < 0.2:
+    # Mostly steps around courses the plan leaves short; when those keep failing (the
+    # plan may be at its bound), mostly steps that improve intervals and continuity.
+    if not waiting or rng.random() < (0.8 if failures >= FAILURES_TO_REST else 0.2):
         width = rng.choice((1, 2))
         first = rng.randrange(max(1, grid.n_days - width + 1))
         return first, first + width - 1, None, None
