@@ -294,3 +294,12 @@ def test_course_fields_default_to_no_constraint() -> None:
         preferred_gap_days=7,
     )
     assert not c.same_practitioner and not c.available_weekdays and c.latest_finish is None
+
+
+@pytest.mark.parametrize("planner", ALL)
+def test_a_course_no_room_can_host_is_explained(planner: str) -> None:
+    clinic = problem(courses=(course("C1", room_needs=frozenset({"body"})),))
+    plan = ALL[planner](clinic)
+    assert plan.placements == ()
+    assert {u.reason for u in plan.unplaced} == {"no_suitable_room"}
+    assert "body" in plan.unplaced[0].message_en and "кабинет" in plan.unplaced[0].message_ru

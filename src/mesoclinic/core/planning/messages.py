@@ -18,6 +18,14 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "The clinic has no {kind} device, which this technique needs.",
         "В клинике нет аппарата «{kind}», необходимого для этой методики.",
     ),
+    "no_suitable_room": (
+        "No room has what this course needs ({needs}).",
+        "Ни в одном кабинете нет того, что нужно для этого курса ({needs}).",
+    ),
+    "own_practitioner_unavailable": (
+        "The course stays with {practitioner}, who cannot perform this technique now.",
+        "Курс ведёт специалист {practitioner}, который сейчас не может выполнять эту методику.",
+    ),
     "window_in_past": (
         "Session {session} was due by {latest}, before the planning horizon starts ({start}).",
         "Сеанс {session} нужно было провести до {latest}, до начала периода планирования "
