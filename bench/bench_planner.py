@@ -403,7 +403,7 @@ def run_optimiser(args: argparse.Namespace) -> int:
     )
     print("|" + "---|" * (len(names) + 12))
     for shape, seed in INSTANCES:
-        if args.only and shape not in args.only:
+        if (args.only and shape not in args.only) or (args.seeds and seed not in args.seeds):
             continue
         problem = build(shape, seed, args.courses, args.weeks)
         bound = upper_bound(problem)
@@ -483,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wall-limit", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", nargs="*", help="shapes to run (default: all)")
+    parser.add_argument("--seeds", nargs="*", type=int, help="instances to run (default: all)")
     parser.add_argument("--ablation", action="store_true")
     parser.add_argument("--full", action="store_true", help="ablation: rerun the full optimiser")
     parser.add_argument("--legacy", action="store_true", help="the two-stage CP-SAT planner")
