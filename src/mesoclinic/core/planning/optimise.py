@@ -177,9 +177,14 @@ def _search(
         before = placed
         if _better(grid, reaches, chains, result.chains):
             improved += 1
+            # Release every old placement before booking any new one: a new session may
+            # take the time another course's old session is leaving.
+            for i in result.chains:
+                _release(occupancy, reaches[i], chains[i])
             for i, chain in result.chains.items():
-                _replace(grid, occupancy, reaches[i], chains, i, chain)
-                if len(chain) > len(chains[i]) or len(chains[i]) < reaches[i].chain_length:
+                _book(occupancy, reaches[i], chains, i, chain)
+            for i in result.chains:
+                if len(chains[i]) < reaches[i].chain_length:
                     _extend(grid, occupancy, reaches[i], chains, i)
             placed = sum(len(c) for c in chains)
         if waiting is not None:
@@ -256,12 +261,13 @@ def _better(grid: Grid, reaches: list[Reach], chains: Chains, proposal: dict) ->
     return tuple(new) > tuple(old)
 
 
-def _replace(
-    grid: Grid, occupancy: Occupancy, r: Reach, chains: Chains, i: int, chain: list
-) -> None:
+def _release(occupancy: Occupancy, r: Reach, chain: list) -> None:
+    for choice in chain:
+        occupancy.release(r.course, choice)
+
+
+def _book(occupancy: Occupancy, r: Reach, chains: Chains, i: int, chain: list) -> None:
     course = r.course
-    for choice in chains[i]:
-        occupancy.release(course, choice)
     if course.same_practitioner:
         occupancy.course_practitioner.pop(course.id, None)
         if course.previous_practitioner is not None:
