@@ -163,3 +163,32 @@ def test_stats_name_every_heuristic_and_both_stages() -> None:
     assert len(heuristics) >= 6
     assert plan.stats["start_sessions"] == max(plan.stats[k] for k in heuristics)
     assert plan.stats["search_sessions"] == len(plan.placements)
+
+
+def test_search_that_moves_sessions_between_courses_stays_valid() -> None:
+    # A crowded week: the search swaps sessions between courses, so an old place one
+    # course leaves is taken by another in the same step.
+    staff = (
+        practitioner("P1", working_hours={d: hours(9, 13) for d in range(5)}),
+        practitioner("P2", working_hours={d: hours(11, 15) for d in range(5)}),
+    )
+    courses = tuple(
+        course(
+            f"C{i}",
+            patient_id=f"pt{i}",
+            duration_min=(30, 45, 60)[i % 3],
+            sessions_remaining=3,
+            min_interval_days=2,
+            max_interval_days=4,
+            preferred_gap_days=3,
+            earliest_start=MONDAY + timedelta(days=i % 4),
+            latest_start=MONDAY + timedelta(days=i % 4 + 2),
+            room_needs=frozenset({"couch"}) if i % 2 else frozenset(),
+        )
+        for i in range(30)
+    )
+    rooms = (Room("R0", features=frozenset({"couch"}), cleaning_buffer_min=15), Room("R1"))
+    clinic = replace(problem(courses=courses, practitioners=staff, weeks=2), rooms=rooms)
+    plan = plan_clinic(clinic, seed=1, time_limit_s=4.0, wall_limit_s=300.0)
+    assert plan.stats["search_improvements"] > 0
+    assert plan_violations(clinic, plan) == []
