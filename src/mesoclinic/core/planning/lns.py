@@ -496,12 +496,7 @@ def _solve(
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = deterministic_time
     solver.parameters.max_time_in_seconds = wall_limit_s
-    import os
-
-    if os.environ.get("LNS_DUMP"):
-        model.export_to_file(os.environ["LNS_DUMP"] + f"{len(frees)}.pb.txt")
-    if os.environ.get("LNS_LOG"):
-        solver.parameters.log_search_progress = True
+    # Symmetry detection and probing cost more than they save on these small models.
     solver.parameters.symmetry_level = 0
     solver.parameters.cp_model_probing_level = 0
     status = solver.solve(model)

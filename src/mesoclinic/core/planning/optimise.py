@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from time import perf_counter, process_time
+from time import perf_counter
 
 from mesoclinic.core.planning.bounds import Reach, reach
 from mesoclinic.core.planning.explain import explain
@@ -49,11 +49,8 @@ from mesoclinic.core.planning.placing import (
 WORK_PER_SECOND = 0.03
 SIZE_UNIT = 0.0004
 STEP_WORK = 0.1  # deterministic time limit of one neighbourhood's solve
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # neighbourhoods tried around one waiting course before it rests
 FAILURES_TO_REST = 6  # placement steps in a row without a new session
-_debug = __import__("os").environ.get(
-    "LNS_DEBUG"
-)  # neighbourhoods tried around one waiting course before it rests
 
 
 def plan_clinic(
@@ -191,20 +188,6 @@ def _search(
             failures = 0 if placed > before else failures + 1
         if progress is not None:
             progress(min(1.0, work / budget), placed)
-        if _debug:
-            print(
-                steps,
-                first,
-                last,
-                staff is not None,
-                result.size,
-                result.status,
-                round(result.deterministic_time, 3),
-                placed,
-                round(perf_counter() - started, 1),
-                round(process_time(), 1),
-                round(work, 3),
-            )
     stats["search_steps"] = float(steps)
     stats["search_improvements"] = float(improved)
     stats["search_work"] = work
