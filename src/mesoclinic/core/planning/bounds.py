@@ -9,14 +9,18 @@ feasible plan lies in S_k (induction over the chain), so the longest non-empty p
 S_0..S_(m-1) bounds the sessions of that course: `chain_length`.
 
 Bound. The sum of chain lengths bounds the placed sessions, and so does each capacity
-count below, because capacity is shared: the most sessions that fit, smallest first,
-into (a) the free room minutes, (b) the free working minutes of the practitioners
-credentialed for a technique (per technique), (c) the free minutes of the devices of a
-kind (per kind). The bound is the minimum of: the chain total; the sum over techniques
-of min(chains, (b)); the sum over device kinds of min(chains, (c)) plus the chains
-that need no device; and (a) over all chains. Each is a valid upper bound, so their
-minimum is one too. It ignores interactions between courses in time, so it is
-optimistic, never pessimistic.
+count below, because capacity is shared. A session holds a room, a practitioner and
+maybe a device at every slot it runs, so per slot the sessions running are at most the
+smallest of those free counts: room time counts only where someone works, a
+technique's practitioners only where a room is free, a device kind only where a room
+and a practitioner credentialed for one of its techniques are. Capacities are: (a) all
+rooms x all practitioners, over all chains; (b) per set of room features, the rooms
+that have them x all practitioners, over the chains needing them; (c) per technique,
+its credentialed practitioners x rooms; (d) per device kind, its devices x its
+practitioners x rooms. Each count is the most sessions that fit smallest first. The
+bound is the minimum of the chain total and the totals of (a)-(d); each is a valid
+upper bound, so their minimum is one too. It ignores interactions between courses in
+time (and the practitioners' daily limits), so it is optimistic, never pessimistic.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from mesoclinic.core.planning.grid import Grid, Occupancy, popcount, start_mask
+from mesoclinic.core.planning.grid import Grid, Occupancy, start_mask
 from mesoclinic.core.planning.model import Course, Problem
 
 
@@ -48,8 +52,13 @@ def allowed_days(grid: Grid, course: Course) -> frozenset[int]:
     problem = grid.problem
     if course.device_kind is not None and not grid.devices_by_kind.get(course.device_kind):
         return frozenset()
+    if not grid.rooms_for(course):
+        return frozenset()
     pids = grid.credentialed_for(course.technique)
+    if course.same_practitioner and course.previous_practitioner is not None:
+        pids = [p for p in pids if p == course.previous_practitioner]
     length = grid.slots(course.duration_min)
+    available = grid.available_mask(course)
     busy_by_practitioner: dict[str, dict[int, int]] = defaultdict(dict)
     for busy in problem.busy:
         if busy.resource == "practitioner":
@@ -62,7 +71,7 @@ def allowed_days(grid: Grid, course: Course) -> frozenset[int]:
             continue
         for pid in pids:
             free = grid.working_mask(grid.practitioners[pid], day)
-            free &= ~busy_by_practitioner.get(pid, {}).get(day, 0)
+            free &= ~busy_by_practitioner.get(pid, {}).get(day, 0) & available
             if start_mask(free, length):
                 days.add(day)
                 break
@@ -115,6 +124,32 @@ def _fit_count(lengths: list[int], capacity: int) -> int:
     return count
 
 
+def _slot_counts(grid: Grid, masks_list: list[list[int]]) -> list[list[int]]:
+    """Per day and slot: how many of these resources are free."""
+    table = []
+    for d in range(grid.n_days):
+        row = [0] * grid.slots_per_day
+        for masks in masks_list:
+            mask = masks[d]
+            while mask:
+                low = mask & -mask
+                row[low.bit_length() - 1] += 1
+                mask ^= low
+        table.append(row)
+    return table
+
+
+def _joint(*tables: list[list[int]]) -> int:
+    """Slots usable at once: per slot the smallest of the pools, summed over the horizon.
+
+    A session holds one resource of each pool at every slot it runs, so the sessions
+    running in a slot are at most the smallest pool's free count.
+    """
+    return sum(
+        min(values) for rows in zip(*tables, strict=True) for values in zip(*rows, strict=True)
+    )
+
+
 def upper_bound(problem: Problem, *, reaches: list[Reach] | None = None) -> int:
     """An upper bound on the sessions any valid plan can place (see the module docstring)."""
     grid = Grid(problem)
@@ -122,29 +157,55 @@ def upper_bound(problem: Problem, *, reaches: list[Reach] | None = None) -> int:
         reaches = [reach(grid, c) for c in problem.courses]
     occ = Occupancy(grid)
     chain_total = sum(r.chain_length for r in reaches)
+    staff_counts: dict[tuple[str, ...], list[list[int]]] = {}
+
+    def staff(pids: list[str]) -> list[list[int]]:
+        key = tuple(sorted(pids))
+        if key not in staff_counts:
+            staff_counts[key] = _slot_counts(grid, [occ.practitioner[p] for p in key])
+        return staff_counts[key]
+
+    room_counts: dict[frozenset[str], list[list[int]]] = {}
+
+    def rooms(needs: frozenset[str], course) -> list[list[int]]:
+        if needs not in room_counts:
+            room_counts[needs] = _slot_counts(grid, [occ.room[r] for r in grid.rooms_for(course)])
+        return room_counts[needs]
+
+    everyone = staff([p.id for p in problem.practitioners])
+    all_rooms = _slot_counts(grid, list(occ.room.values()))
     lengths_all: list[int] = []
     by_technique: dict[str, list[int]] = defaultdict(list)
     by_kind: dict[str, list[int]] = defaultdict(list)
+    by_needs: dict[frozenset[str], list[int]] = defaultdict(list)
+    kind_staff: dict[str, set[str]] = defaultdict(set)
+    example: dict[frozenset[str], object] = {}
     no_device = 0
     for r in reaches:
         length = grid.slots(r.course.duration_min)
         items = [length] * r.chain_length
         lengths_all += items
         by_technique[r.course.technique] += items
+        by_needs[r.course.room_needs] += items
+        example.setdefault(r.course.room_needs, r.course)
         if r.course.device_kind is None:
             no_device += r.chain_length
         else:
             by_kind[r.course.device_kind] += items
-    room_cap = sum(popcount(m) for masks in occ.room.values() for m in masks)
-    bound_rooms = _fit_count(lengths_all, room_cap)
+            kind_staff[r.course.device_kind] |= set(grid.credentialed_for(r.course.technique))
+    # Rooms count only where someone works: a free room with nobody to treat is no capacity.
+    bound_rooms = _fit_count(lengths_all, _joint(all_rooms, everyone))
+    bound_needs = 0
+    for needs, items in by_needs.items():
+        cap = _joint(rooms(needs, example[needs]), everyone)
+        bound_needs += min(len(items), _fit_count(items, cap))
     bound_techniques = 0
     for technique, items in by_technique.items():
-        cap = sum(
-            popcount(m) for pid in grid.credentialed_for(technique) for m in occ.practitioner[pid]
-        )
+        cap = _joint(staff(grid.credentialed_for(technique)), all_rooms)
         bound_techniques += min(len(items), _fit_count(items, cap))
     bound_devices = no_device
     for kind, items in by_kind.items():
-        cap = sum(popcount(m) for d in grid.devices_by_kind.get(kind, ()) for m in occ.device[d])
+        devices = _slot_counts(grid, [occ.device[d] for d in grid.devices_by_kind.get(kind, ())])
+        cap = _joint(devices, staff(sorted(kind_staff[kind])), all_rooms)
         bound_devices += min(len(items), _fit_count(items, cap))
-    return min(chain_total, bound_rooms, bound_techniques, bound_devices)
+    return min(chain_total, bound_rooms, bound_needs, bound_techniques, bound_devices)

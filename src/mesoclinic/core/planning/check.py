@@ -57,8 +57,9 @@ def placement_issues(
     """
     courses = {c.id: c for c in problem.courses}
     practitioners = {p.id: p for p in problem.practitioners}
-    rooms = {r.id for r in problem.rooms}
-    devices = {d.id: d.kind for d in problem.devices}
+    rooms = {r.id: r for r in problem.rooms}
+    devices = {d.id: d for d in problem.devices}
+    held: dict[str, str] = {}
     issues: list[Message] = []
     for p in placements:
         what, what_ru = _label(p)
@@ -81,6 +82,25 @@ def placement_issues(
             issues.append(message("off_grid", slot=problem.slot_minutes, **ctx))
         if p.day in course.unavailable_dates:
             issues.append(message("patient_unavailable", **ctx))
+        if course.available_weekdays and p.day.weekday() not in course.available_weekdays:
+            issues.append(message("patient_weekday", **ctx))
+        if course.available_times and not any(
+            _minutes(r.start) <= start and end <= _minutes(r.end) for r in course.available_times
+        ):
+            issues.append(message("patient_hours", **ctx))
+        if course.latest_finish is not None and p.day > course.latest_finish:
+            issues.append(message("after_latest_finish", latest=course.latest_finish, **ctx))
+        if course.same_practitioner:
+            expected = held.setdefault(course.id, course.previous_practitioner or p.practitioner_id)
+            if p.practitioner_id != expected:
+                issues.append(
+                    message(
+                        "practitioner_changed",
+                        expected=expected,
+                        practitioner=p.practitioner_id,
+                        **ctx,
+                    )
+                )
         practitioner = practitioners.get(p.practitioner_id)
         if practitioner is None:
             issues.append(
@@ -103,18 +123,25 @@ def placement_issues(
                         "missing_credential", practitioner=who, technique=course.technique, **ctx
                     )
                 )
-        if p.room_id not in rooms:
+        room = rooms.get(p.room_id)
+        if room is None:
             issues.append(
                 message("unknown_resource", resource="room", resource_id=p.room_id, **ctx)
             )
+        elif not course.room_needs <= room.features:
+            needs = ", ".join(sorted(course.room_needs - room.features))
+            issues.append(message("room_unsuitable", room=room.name or room.id, needs=needs, **ctx))
         if course.device_kind is not None:
+            device = devices.get(p.device_id) if p.device_id is not None else None
             if p.device_id is None:
                 issues.append(message("missing_device", kind=course.device_kind, **ctx))
-            elif devices.get(p.device_id) != course.device_kind:
+            elif device is None or not device.serves(course.device_kind):
                 issues.append(
                     message("wrong_device", device=p.device_id, kind=course.device_kind, **ctx)
                 )
     issues += _overlaps(problem, placements, courses)
+    issues += _cleaning(problem, placements)
+    issues += _daily_limits(problem, placements, courses)
     if check_windows:
         issues += _windows(problem, placements, courses)
     return issues
@@ -160,6 +187,71 @@ def _overlaps(
                         day=target.day,
                     )
                 )
+    return issues
+
+
+def _cleaning(problem: Problem, placements: Sequence[Placement]) -> list[Message]:
+    """A room with a cleaning buffer stays free that long after each session in it."""
+    buffers = {r.id: r for r in problem.rooms if r.cleaning_buffer_min > 0}
+    spans: dict[tuple[str, date], list[tuple[int, int, Placement | None]]] = defaultdict(list)
+    for busy in problem.busy:
+        if busy.resource == "room" and busy.resource_id in buffers:
+            spans[(busy.resource_id, busy.day)].append(
+                (_minutes(busy.start), _minutes(busy.end), None)
+            )
+    for p in placements:
+        if p.room_id in buffers:
+            spans[(p.room_id, p.day)].append((_minutes(p.start), _minutes(p.end), p))
+    issues = []
+    for (room_id, _day), items in spans.items():
+        room = buffers[room_id]
+        items.sort(key=lambda s: (s[0], s[1]))
+        for (_s1, e1, p1), (s2, _e2, p2) in itertools.pairwise(items):
+            target = p2 if p2 is not None else p1
+            if target is None or s2 >= e1 + room.cleaning_buffer_min or s2 < e1:
+                continue  # overlaps are reported as double bookings
+            what, what_ru = _label(target)
+            issues.append(
+                message(
+                    "room_not_cleaned",
+                    what=what,
+                    what_ru=what_ru,
+                    room=room.name or room.id,
+                    minutes=room.cleaning_buffer_min,
+                    start=time(s2 // 60, s2 % 60) if s2 < 24 * 60 else time(23, 59),
+                    day=target.day,
+                )
+            )
+    return issues
+
+
+def _daily_limits(
+    problem: Problem, placements: Sequence[Placement], courses: dict[str, Course]
+) -> list[Message]:
+    """Each practitioner's daily maximum of sessions and of minutes."""
+    limited = {
+        p.id: p
+        for p in problem.practitioners
+        if p.max_sessions_per_day is not None or p.max_minutes_per_day is not None
+    }
+    per_day: dict[tuple[str, date], list[Placement]] = defaultdict(list)
+    for p in placements:
+        if p.practitioner_id in limited:
+            per_day[(p.practitioner_id, p.day)].append(p)
+    issues = []
+    for (pid, day), items in sorted(per_day.items()):
+        practitioner = limited[pid]
+        who = practitioner.name or practitioner.id
+        last = max(items, key=lambda p: (p.start, p.course_id))
+        what, what_ru = _label(last)
+        ctx = {"what": what, "what_ru": what_ru, "practitioner": who, "day": day}
+        limit = practitioner.max_sessions_per_day
+        if limit is not None and len(items) > limit:
+            issues.append(message("daily_sessions", count=len(items), limit=limit, **ctx))
+        minutes = sum(courses[p.course_id].duration_min for p in items if p.course_id in courses)
+        limit = practitioner.max_minutes_per_day
+        if limit is not None and minutes > limit:
+            issues.append(message("daily_minutes", count=minutes, limit=limit, **ctx))
     return issues
 
 

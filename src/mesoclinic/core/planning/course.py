@@ -192,8 +192,12 @@ def _best_chain(
                     gap_cost = C_GAP * abs(day - prev - course.preferred_gap_days)
                     cost_any, key_any = best_any[prev]
                     candidate = (cost_any + C_SWITCH + gap_cost, key_any)
+                    if course.same_practitioner:
+                        candidate = (INF, None)  # a switch is not allowed at all
                     same = best_by.get((prev, choice.practitioner))
-                    if same is not None and same[0] + gap_cost <= candidate[0]:
+                    if same is not None and (
+                        candidate[1] is None or same[0] + gap_cost <= candidate[0]
+                    ):
                         candidate = (same[0] + gap_cost, same[1])
                     if candidate[0] < best[0]:
                         best = candidate

@@ -46,6 +46,16 @@ def explain(
         return unplaced(course, k, "no_credentialed_practitioner", technique=course.technique)
     if course.device_kind is not None and not grid.devices_by_kind.get(course.device_kind):
         return unplaced(course, k, "no_device", kind=course.device_kind)
+    if not grid.rooms_for(course):
+        return unplaced(course, k, "no_suitable_room", needs=", ".join(sorted(course.room_needs)))
+    if (
+        course.same_practitioner
+        and course.previous_practitioner is not None
+        and course.previous_practitioner not in grid.credentialed_for(course.technique)
+    ):
+        return unplaced(
+            course, k, "own_practitioner_unavailable", practitioner=course.previous_practitioner
+        )
     if k > 0 and previous_day is None:
         return unplaced(course, k, "previous_unplaced", previous=session_number(course, k - 1))
     if k == 0:
@@ -116,9 +126,9 @@ def _busy_detail(
     ):
         full_en.append(f"practitioners credentialed for {course.technique} are fully booked")
         full_ru.append(f"специалисты с допуском к {course.technique} полностью заняты")
-    if not any(start_mask(occupancy.room[r][d], length) for r in grid.rooms for d in days):
-        full_en.append("all rooms are fully booked")
-        full_ru.append("все кабинеты заняты")
+    if not any(occupancy.room_starts(r, d, length) for r in grid.rooms_for(course) for d in days):
+        full_en.append("all suitable rooms are fully booked")
+        full_ru.append("все подходящие кабинеты заняты")
     if course.device_kind is not None and not any(
         start_mask(occupancy.device[x][d], length)
         for x in grid.devices_by_kind[course.device_kind]
@@ -126,7 +136,10 @@ def _busy_detail(
     ):
         full_en.append(f"the {course.device_kind} devices are fully booked")
         full_ru.append(f"аппараты «{course.device_kind}» полностью заняты")
-    if not any(start_mask(occupancy.patient_free(course.patient_id, d), length) for d in days):
+    available = grid.available_mask(course)
+    if not any(
+        start_mask(occupancy.patient_free(course.patient_id, d) & available, length) for d in days
+    ):
         full_en.append("the patient has other appointments")
         full_ru.append("у пациента другие записи")
     if not full_en:

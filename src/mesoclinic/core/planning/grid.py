@@ -85,8 +85,13 @@ class Grid:
         self.rooms = [r.id for r in problem.rooms]
         self.devices_by_kind: dict[str, list[str]] = {}
         for device in problem.devices:
-            self.devices_by_kind.setdefault(device.kind, []).append(device.id)
+            for kind in sorted({device.kind} | device.kinds):
+                self.devices_by_kind.setdefault(kind, []).append(device.id)
         self.device_kind = {d.id: d.kind for d in problem.devices}
+        self.room_features = {r.id: r.features for r in problem.rooms}
+        self.room_buffer = {r.id: self.slots(r.cleaning_buffer_min) for r in problem.rooms}
+        self._rooms_for: dict[frozenset[str], list[str]] = {}
+        self._available: dict[tuple[TimeRange, ...], int] = {}
         self.credentialed: dict[str, list[str]] = {}
         for course in problem.courses:
             self.credentialed_for(course.technique)
@@ -136,9 +141,38 @@ class Grid:
             return 0
         return self.open[day] & self.ranges_mask(practitioner.working_hours.get(when.weekday(), ()))
 
+    def rooms_for(self, course: Course) -> list[str]:
+        """Rooms with every feature the course needs, in the problem's order."""
+        needs = course.room_needs
+        if needs not in self._rooms_for:
+            self._rooms_for[needs] = [r for r in self.rooms if needs <= self.room_features[r]]
+        return self._rooms_for[needs]
+
+    def available_mask(self, course: Course) -> int:
+        """Slots in the patient's weekly available times (every slot when none are set)."""
+        if not course.available_times:
+            return self.full
+        key = course.available_times
+        if key not in self._available:
+            self._available[key] = self.ranges_mask(key)
+        return self._available[key]
+
+    def last_day(self, course: Course) -> int:
+        """The last day index a session of the course may take (horizon, latest finish)."""
+        last = self.n_days - 1
+        if course.latest_finish is not None:
+            last = min(last, self.day_index(course.latest_finish))
+        return last
+
     def course_day_ok(self, course: Course, day: int) -> bool:
         """The clinic is open and the patient can come (resources are checked elsewhere)."""
-        return self.open[day] != 0 and self.dates[day] not in course.unavailable_dates
+        when = self.dates[day]
+        return (
+            self.open[day] != 0
+            and when not in course.unavailable_dates
+            and (not course.available_weekdays or when.weekday() in course.available_weekdays)
+            and (course.latest_finish is None or when <= course.latest_finish)
+        )
 
     def first_window(self, course: Course) -> tuple[int, int]:
         """Day-index window [lo, hi] of the first remaining session (may be empty/outside)."""
@@ -151,7 +185,7 @@ class Grid:
             lo = max(lo, self.day_index(course.earliest_start))
         if course.latest_start is not None:
             hi = min(hi, self.day_index(course.latest_start))
-        return lo, hi
+        return lo, min(hi, self.last_day(course))
 
     def raw_first_window(self, course: Course) -> tuple[date | None, date | None]:
         """The first window as dates, not clipped to the horizon (for explanations)."""
@@ -181,6 +215,20 @@ class Occupancy:
         self.device = {d.id: list(grid.open) for d in problem.devices}
         self.patient: dict[str, dict[int, int]] = {}
         self.minutes = {p.id: 0 for p in problem.practitioners}
+        # Per practitioner and day: sessions and minutes booked (for the daily limits).
+        self.day_sessions: dict[tuple[str, int], int] = {}
+        self.day_minutes: dict[tuple[str, int], int] = {}
+        self.limits = {
+            p.id: (p.max_sessions_per_day, p.max_minutes_per_day)
+            for p in problem.practitioners
+            if p.max_sessions_per_day is not None or p.max_minutes_per_day is not None
+        }
+        # Courses held to one practitioner: the one they are booked with.
+        self.course_practitioner: dict[str, str] = {
+            c.id: c.previous_practitioner
+            for c in problem.courses
+            if c.same_practitioner and c.previous_practitioner is not None
+        }
         for busy in problem.busy:
             self.block(busy)
 
@@ -194,9 +242,41 @@ class Occupancy:
             masks[day] = masks.get(day, self.grid.full) & mask
             return
         table = {"practitioner": self.practitioner, "room": self.room, "device": self.device}
+        if busy.resource == "room" and self.grid.room_buffer.get(busy.resource_id):
+            # The room is cleaned after whatever occupied it, as after a session.
+            span = self.grid.busy_mask(busy.start, busy.end)
+            top = span.bit_length()
+            mask = ~(span | (((1 << self.grid.room_buffer[busy.resource_id]) - 1) << top))
         per_day = table.get(busy.resource, {}).get(busy.resource_id)
         if per_day is not None:
             per_day[day] &= mask
+
+    def allows(self, course: Course, pid: str, day: int) -> bool:
+        """The practitioner's daily limits and the course's one-practitioner rule allow it."""
+        if course.same_practitioner:
+            held = self.course_practitioner.get(course.id)
+            if held is not None and held != pid:
+                return False
+        limit = self.limits.get(pid)
+        if limit is not None:
+            max_sessions, max_minutes = limit
+            key = (pid, day)
+            if max_sessions is not None and self.day_sessions.get(key, 0) >= max_sessions:
+                return False
+            used = self.day_minutes.get(key, 0)
+            if max_minutes is not None and used + course.duration_min > max_minutes:
+                return False
+        return True
+
+    def room_starts(self, room: str, day: int, length: int) -> int:
+        """Starts at which the room is free for the session and its cleaning buffer."""
+        free = self.room[room][day]
+        ok = start_mask(free, length)
+        buffer = self.grid.room_buffer[room]
+        if buffer and ok:
+            # The buffer may run past closing time, not into another booking.
+            ok &= start_mask(free | (self.grid.full & ~self.grid.open[day]), length + buffer)
+        return ok
 
     def patient_free(self, patient_id: str, day: int) -> int:
         masks = self.patient.get(patient_id)
@@ -220,12 +300,14 @@ class Occupancy:
         and, for each, a start inside the patient's preferred times comes first.
         """
         length = self.grid.slots(course.duration_min)
-        common = start_mask(self.patient_free(course.patient_id, day), length)
+        patient = self.patient_free(course.patient_id, day) & self.grid.available_mask(course)
+        common = start_mask(patient, length)
         if not common:
             return None
+        rooms = self.grid.rooms_for(course)
         room_starts = 0
-        for room in self.grid.rooms:
-            room_starts |= start_mask(self.room[room][day], length)
+        for room in rooms:
+            room_starts |= self.room_starts(room, day, length)
         common &= room_starts
         if course.device_kind is not None:
             device_starts = 0
@@ -236,6 +318,8 @@ class Occupancy:
             return None
         best: tuple[int, str] | None = None
         for pid in practitioners:
+            if not self.allows(course, pid, day):
+                continue
             ok = start_mask(self.practitioner[pid][day], length) & common
             if not ok:
                 continue
@@ -251,7 +335,7 @@ class Occupancy:
             return None
         slot, pid = best
         bit = 1 << slot
-        room = next(r for r in self.grid.rooms if start_mask(self.room[r][day], length) & bit)
+        room = next(r for r in rooms if self.room_starts(r, day, length) & bit)
         device = None
         if course.device_kind is not None:
             device = next(
@@ -266,9 +350,33 @@ class Occupancy:
         taken = ~(((1 << length) - 1) << choice.slot)
         day = choice.day
         self.practitioner[choice.practitioner][day] &= taken
-        self.room[choice.room][day] &= taken
+        buffer = self.grid.room_buffer[choice.room]
+        self.room[choice.room][day] &= ~(((1 << (length + buffer)) - 1) << choice.slot)
         if choice.device is not None:
             self.device[choice.device][day] &= taken
         masks = self.patient.setdefault(course.patient_id, {})
         masks[day] = masks.get(day, self.grid.full) & taken
         self.minutes[choice.practitioner] += course.duration_min
+        key = (choice.practitioner, day)
+        self.day_sessions[key] = self.day_sessions.get(key, 0) + 1
+        self.day_minutes[key] = self.day_minutes.get(key, 0) + course.duration_min
+        if course.same_practitioner:
+            self.course_practitioner.setdefault(course.id, choice.practitioner)
+
+    def release(self, course: Course, choice: SlotChoice) -> None:
+        """Undo `book` for this choice (the large-neighbourhood search frees sessions)."""
+        length = self.grid.slots(course.duration_min)
+        span = ((1 << length) - 1) << choice.slot
+        day = choice.day
+        self.practitioner[choice.practitioner][day] |= span
+        buffer = self.grid.room_buffer[choice.room]
+        room_span = ((1 << (length + buffer)) - 1) << choice.slot
+        self.room[choice.room][day] |= room_span & self.grid.open[day]
+        if choice.device is not None:
+            self.device[choice.device][day] |= span
+        masks = self.patient[course.patient_id]
+        masks[day] |= span
+        self.minutes[choice.practitioner] -= course.duration_min
+        key = (choice.practitioner, day)
+        self.day_sessions[key] -= 1
+        self.day_minutes[key] -= course.duration_min

@@ -18,6 +18,14 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "The clinic has no {kind} device, which this technique needs.",
         "В клинике нет аппарата «{kind}», необходимого для этой методики.",
     ),
+    "no_suitable_room": (
+        "No room has what this course needs ({needs}).",
+        "Ни в одном кабинете нет того, что нужно для этого курса ({needs}).",
+    ),
+    "own_practitioner_unavailable": (
+        "The course stays with {practitioner}, who cannot perform this technique now.",
+        "Курс ведёт специалист {practitioner}, который сейчас не может выполнять эту методику.",
+    ),
     "window_in_past": (
         "Session {session} was due by {latest}, before the planning horizon starts ({start}).",
         "Сеанс {session} нужно было провести до {latest}, до начала периода планирования "
@@ -126,6 +134,40 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "off_grid": (
         "{what}: {start}-{end} does not match the session length or the {slot}-minute grid.",
         "{what_ru}: {start}-{end} не совпадает с длительностью сеанса или сеткой {slot} мин.",
+    ),
+    "room_unsuitable": (
+        "{what}: room {room} is not equipped for it (needs {needs}).",
+        "{what_ru}: кабинет {room} не оснащён для этого (нужно: {needs}).",
+    ),
+    "room_not_cleaned": (
+        "{what}: room {room} needs {minutes} minutes of cleaning after the session before, "
+        "at {start} on {day}.",
+        "{what_ru}: кабинету {room} нужно {minutes} мин. уборки после предыдущего сеанса, "
+        "{day} в {start}.",
+    ),
+    "patient_weekday": (
+        "{what}: the patient only comes on certain weekdays, not on {day}.",
+        "{what_ru}: пациент приходит только в определённые дни недели, не {day}.",
+    ),
+    "patient_hours": (
+        "{what}: {start}-{end} on {day} is outside the times the patient can come.",
+        "{what_ru}: {start}-{end} {day} вне времени, когда пациент может прийти.",
+    ),
+    "after_latest_finish": (
+        "{what}: {day} is after the course's last allowed date {latest}.",
+        "{what_ru}: {day} позже последней допустимой даты курса {latest}.",
+    ),
+    "practitioner_changed": (
+        "{what}: the course is kept with one practitioner ({expected}), not {practitioner}.",
+        "{what_ru}: курс ведёт один специалист ({expected}), а не {practitioner}.",
+    ),
+    "daily_sessions": (
+        "{what}: {practitioner} would have {count} sessions on {day}; the maximum is {limit}.",
+        "{what_ru}: у специалиста {practitioner} {day} было бы {count} сеансов, максимум {limit}.",
+    ),
+    "daily_minutes": (
+        "{what}: {practitioner} would work {count} minutes on {day}; the maximum is {limit}.",
+        "{what_ru}: специалист {practitioner} {day} работал(а) бы {count} мин., максимум {limit}.",
     ),
     "unknown_resource": (
         "{what}: unknown {resource} {resource_id}.",

@@ -40,13 +40,18 @@ class Practitioner:
     credentials: frozenset[str]
     absences: frozenset[date] = frozenset()
     name: str = ""
+    # Daily limits (None: no limit). Breaks and partial-day absences are Busy entries.
     max_sessions_per_day: int | None = None
     max_minutes_per_day: int | None = None
 
 
 @dataclass(frozen=True)
 class Room:
-    """A treatment room; every session needs one for its whole duration."""
+    """A treatment room; every session needs one for its whole duration.
+
+    `features` (e.g. "couch", "body") must include a course's `room_needs`; the room
+    needs `cleaning_buffer_min` free minutes after each session before the next starts.
+    """
 
     id: str
     name: str = ""
@@ -56,12 +61,18 @@ class Room:
 
 @dataclass(frozen=True)
 class Device:
-    """A device, e.g. kind "electroporation"; needle-free techniques need one of their kind."""
+    """A device, e.g. kind "electroporation"; needle-free techniques need one of their kind.
+
+    A device serves `{kind} | kinds`: one machine may serve several techniques.
+    """
 
     id: str
     kind: str
     name: str = ""
     kinds: frozenset[str] = frozenset()
+
+    def serves(self, kind: str) -> bool:
+        return kind == self.kind or kind in self.kinds
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,12 @@ class Course:
     a postponement sets `earliest_start`). Each later session must fall min..max days
     after the one before it. Preferences (practitioner, weekdays, times of day, preferred
     gap) are soft; unavailable dates and the windows are hard.
+
+    Hard patient and clinic constraints: `same_practitioner` (every remaining session
+    with one practitioner; `previous_practitioner` when the course already started with
+    one), `available_weekdays` and `available_times` (the patient's weekly availability;
+    empty = any), `room_needs` (features the room must have) and `latest_finish` (the
+    last session on or before that date).
     """
 
     id: str

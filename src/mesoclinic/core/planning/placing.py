@@ -12,7 +12,7 @@ def window(grid: Grid, course: Course, k: int, previous_day: int | None) -> tupl
         return grid.first_window(course)
     assert previous_day is not None
     lo = max(0, previous_day + course.min_interval_days)
-    hi = min(grid.n_days - 1, previous_day + course.max_interval_days)
+    hi = min(grid.last_day(course), previous_day + course.max_interval_days)
     return lo, hi
 
 
@@ -30,6 +30,9 @@ def practitioner_order(
 ) -> list[str]:
     """Credentialed practitioners: the course's own first (continuity), then least loaded."""
     candidates = grid.credentialed_for(course.technique)
+    held = occupancy.course_practitioner.get(course.id) if course.same_practitioner else None
+    if held is not None:
+        return [held] if held in candidates else []
     others = sorted((p for p in candidates if p != home), key=lambda p: (occupancy.minutes[p], p))
     if home is not None and home in candidates:
         return [home, *others]
