@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "mesoclinic.scheduling",
     "mesoclinic.charting",
     "mesoclinic.api",
+    "mesoclinic.portal",
     "mesoclinic.web",
 ]
 
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Patients' sessions in their own cookie under /portal/ (before authentication).
+    "mesoclinic.portal.middleware.PortalSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "mesoclinic.web.text.ControlCharacterMiddleware",
@@ -193,6 +196,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Patient portal sign-in: failures (passwords, codes, code requests) per address and per
+# client before a pause of PORTAL_SIGNIN_COOLOFF_MINUTES. Counted in the shared cache.
+PORTAL_SIGNIN_FAILURE_LIMIT = int(os.environ.get("PORTAL_SIGNIN_FAILURE_LIMIT", "5"))
+PORTAL_SIGNIN_COOLOFF_SECONDS = 60 * int(os.environ.get("PORTAL_SIGNIN_COOLOFF_MINUTES", "15"))
 
 # How far ahead the front desk may book or move an appointment (days from today).
 BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "365"))

@@ -47,4 +47,7 @@ urlpatterns = [
     path("schedule/", include("mesoclinic.scheduling.urls")),
     path("sessions/", include("mesoclinic.charting.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
+    # The patient portal: its own session cookie (portal.middleware), its own pages.
+    path("portal/", include("mesoclinic.portal.urls")),
+    path("clinic-portal/", include("mesoclinic.portal.staff_urls")),
 ]

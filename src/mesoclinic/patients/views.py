@@ -110,6 +110,7 @@ def patient_detail_view(request, patient_id: int):
 
         context["flags"] = list(patient_flags(scope=request.scope, patient=patient))
         context["overrides"] = list(patient_overrides(scope=request.scope, patient=patient))
+        context["patient_questionnaires"] = list(patient.questionnaires.all()[:3])
     return render(request, "patients/detail.html", context)
 
 

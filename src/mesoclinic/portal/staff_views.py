@@ -1,0 +1,98 @@
+"""The clinic's side of the portal: invite a patient, confirm answers, review bookings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mesoclinic.accounts.scope import get_in_clinic_or_404
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record
+from mesoclinic.patients.models import HistoryFact
+from mesoclinic.patients.selectors import patient_get
+from mesoclinic.portal.models import OnlineBooking, Questionnaire
+from mesoclinic.portal.services import portal_invite, questionnaire_confirm
+
+
+@require_POST
+@login_required
+def invite_view(request, patient_id: int):
+    patient = patient_get(scope=request.scope, patient_id=patient_id)
+    request.scope.require("patients.edit_demographics")
+    try:
+        portal_invite(
+            scope=request.scope,
+            patient=patient,
+            base_url=request.build_absolute_uri("/"),
+            now=timezone.now(),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": patient.email})
+    return redirect("patients:detail", patient.pk)
+
+
+@login_required
+def questionnaire_view(request, questionnaire_id: int):
+    questionnaire = get_in_clinic_or_404(
+        Questionnaire.objects.select_related("patient", "clinic", "confirmed_by"),
+        request.scope,
+        permission="patients.view_clinical",
+        pk=questionnaire_id,
+    )
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=questionnaire,
+        patient_id=questionnaire.patient_id,
+    )
+    if request.method == "POST":
+        try:
+            questionnaire_confirm(
+                scope=request.scope,
+                questionnaire=questionnaire,
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The patient's answers are confirmed."))
+            return redirect("portal_staff:questionnaire", questionnaire.pk)
+    facts = HistoryFact.objects.filter(
+        organisation_id=request.scope.organisation_id, pk__in=questionnaire.fact_ids
+    ).select_related("superseded_by")
+    may_confirm = request.scope.can_in("patients.edit_clinical", questionnaire.clinic_id)
+    return render(
+        request,
+        "portal/staff_questionnaire.html",
+        {"q": questionnaire, "facts": facts, "may_confirm": may_confirm},
+    )
+
+
+@require_POST
+@login_required
+def booking_review_view(request, booking_id: int):
+    booking = get_in_clinic_or_404(
+        OnlineBooking, request.scope, permission="schedule.book", pk=booking_id
+    )
+    if booking.reviewed_at is None:
+        OnlineBooking.objects.filter(pk=booking.pk, reviewed_at__isnull=True).update(
+            reviewed_by_id=request.scope.user_id, reviewed_at=timezone.now()
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            obj=booking,
+            patient_id=booking.patient_id,
+            detail={"reviewed": True},
+        )
+    messages.success(request, _("Marked as seen."))
+    return redirect("home")
