@@ -112,6 +112,35 @@ def org_data_build(world) -> OrgData:
         today=today,
     )
     feed = CalendarFeed.objects.create(organisation=org, patient=patient)
+    from mesoclinic.portal.models import OnlineBooking, OnlineService
+    from mesoclinic.portal.services import questionnaire_submit
+
+    questionnaire = questionnaire_submit(
+        patient=patient,
+        clinic=world.clinic,
+        answers={"pregnant": "no", "breastfeeding": "no", "allergies": "latex"},
+        now=now,
+    )
+    service = OnlineService.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        name="Skin booster",
+        kind="session",
+        technique_id="technique.nappage",
+        zones=["zone.cheeks"],
+        practitioner=world.users["practitioner"],
+    )
+    # The booking's record as the portal leaves it (booking itself: tests/portal).
+    booking = OnlineBooking.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        patient=patient,
+        service=service,
+        appointment_ids=[day.appointment.pk],
+        screening_level="ok",
+        knowledge_version="sweep",
+        booked_at=now,
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -137,6 +166,9 @@ def org_data_build(world) -> OrgData:
             "token_id": token.pk,
             "feed_id": feed.pk,
             "user_id": world.users["practitioner"].pk,
+            "questionnaire_id": questionnaire.pk,
+            "booking_id": booking.pk,
+            "service_id": service.pk,
         },
     )
 
