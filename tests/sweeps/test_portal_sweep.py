@@ -25,6 +25,9 @@ OWNED = {
     "portal:book": "clinic",
     "portal:appointment": "patient",
     "portal:appointment_ics": "patient",
+    "portal:consent": "patient",
+    "portal:consent_pdf": "patient",
+    "portal:aftercare_pdf": "patient",
 }
 NOT_SWEPT = {"portal:invite"}
 

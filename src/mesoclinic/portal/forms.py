@@ -129,5 +129,9 @@ class SessionDateForm(forms.Form):
 
 
 class SignatureForm(forms.Form):
-    signer_name = forms.CharField(label=_("Type your full name to sign"), max_length=300)
-    agree = forms.BooleanField(label=_("I have read the text above and agree to the treatment."))
+    signer_name = forms.CharField(label=_("Your full name"), max_length=300)
+    signature = forms.CharField(widget=forms.HiddenInput, required=False)
+    agree = forms.BooleanField(
+        label=_("I have read the text above and agree to the treatment."),
+        error_messages={"required": _("Tick the box to confirm you agree.")},
+    )

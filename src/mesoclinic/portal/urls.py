@@ -15,4 +15,8 @@ urlpatterns = [
     path("book/<int:service_id>/", views.book, name="book"),
     path("visits/<int:appointment_id>/", views.appointment, name="appointment"),
     path("visits/<int:appointment_id>/calendar.ics", views.appointment_ics, name="appointment_ics"),
+    path("consents/<int:plan_id>/", views.consent, name="consent"),
+    path("consents/signed/<int:consent_id>.pdf", views.consent_pdf, name="consent_pdf"),
+    path("treatments/", views.treatments, name="treatments"),
+    path("treatments/<int:session_id>/aftercare.pdf", views.aftercare_pdf, name="aftercare_pdf"),
 ]

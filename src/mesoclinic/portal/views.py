@@ -26,6 +26,7 @@ from mesoclinic.portal.services import (
     eligibility_check,
     invite_accept,
     invite_account,
+    plans_to_consent,
     portal_actor,
     questionnaire_submit,
     series_book,
@@ -186,6 +187,7 @@ def home(request):
             "upcoming": upcoming,
             "questionnaire": patient.questionnaires.first(),
             "services": OnlineService.objects.filter(clinic=request.portal_clinic, published=True),
+            "to_consent": plans_to_consent(patient=patient),
         },
     )
 
@@ -351,3 +353,127 @@ def appointment_ics(request, appointment_id: int):
 
 def _ics_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _plan(request, plan_id: int):
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    return get_object_or_404(
+        TreatmentPlan.objects.select_related("clinic", "practitioner", "patient"),
+        pk=plan_id,
+        patient=request.patient,
+    )
+
+
+@patient_required
+def consent(request, plan_id: int):
+    from mesoclinic.consultations.consent import consent_text, text_blocks
+    from mesoclinic.portal.services import consent_sign_online
+
+    plan = _plan(request, plan_id)
+    form = forms.SignatureForm(
+        request.POST or None, initial={"signer_name": request.patient.full_name}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            signed = consent_sign_online(
+                patient=request.patient,
+                plan=plan,
+                signer_name=form.cleaned_data["signer_name"],
+                drawn=form.cleaned_data["signature"],
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            messages.success(request, _("Thank you: your consent is signed."))
+            return redirect("portal:consent_pdf", signed.pk)
+    _audit_read(request, plan, view="consent")
+    text = consent_text(
+        plan=plan,
+        patient=plan.patient,
+        clinic_name=plan.clinic.name,
+        practitioner_name=str(plan.practitioner),
+        today=timezone.localdate(),
+        clinic_locale=plan.clinic.locale,
+    )
+    return render(
+        request,
+        "portal/consent.html",
+        {
+            "plan": plan,
+            "form": form,
+            "blocks": text_blocks(text),
+            "text_lang": plan.patient.preferred_language,
+        },
+    )
+
+
+@patient_required
+def consent_pdf(request, consent_id: int):
+    from mesoclinic.consultations.documents import consent_pdf as render_pdf
+    from mesoclinic.consultations.models import Consent
+
+    signed = get_object_or_404(
+        Consent.objects.select_related("plan", "plan__clinic"),
+        pk=consent_id,
+        patient=request.patient,
+    )
+    pdf = render_pdf(consent=signed, base_url=request.build_absolute_uri("/"))
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        actor=portal_actor(organisation_id=request.patient.organisation_id),
+        organisation_id=request.patient.organisation_id,
+        obj=signed,
+        detail={"portal": True},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{signed.pk}.pdf"'
+    return response
+
+
+@patient_required
+def treatments(request):
+    from mesoclinic.charting.models import TreatmentSession
+
+    sessions = (
+        TreatmentSession.objects.filter(patient=request.patient, status="signed")
+        .select_related("practitioner", "clinic")
+        .order_by("-session_date", "-pk")
+    )
+    from mesoclinic.consultations.models import Consent
+
+    _audit_read(request, request.patient, view="treatments")
+    return render(
+        request,
+        "portal/treatments.html",
+        {
+            "sessions": sessions,
+            "consents": Consent.objects.filter(patient=request.patient).select_related("plan"),
+        },
+    )
+
+
+@patient_required
+def aftercare_pdf(request, session_id: int):
+    from mesoclinic.charting.aftercare import aftercare_pdf as render_pdf
+    from mesoclinic.charting.models import TreatmentSession
+
+    session = get_object_or_404(
+        TreatmentSession, pk=session_id, patient=request.patient, status="signed"
+    )
+    language = request.patient.preferred_language
+    pdf = render_pdf(session=session, language=language)
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        actor=portal_actor(organisation_id=request.patient.organisation_id),
+        organisation_id=request.patient.organisation_id,
+        obj=session,
+        detail={"portal": True, "aftercare": language},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="aftercare-{session.pk}.pdf"'
+    return response

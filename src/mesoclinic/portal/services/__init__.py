@@ -26,3 +26,8 @@ from mesoclinic.portal.services.questionnaire import (  # noqa: F401
     questionnaire_confirm,
     questionnaire_submit,
 )
+from mesoclinic.portal.services.records import (  # noqa: F401
+    consent_sign_online,
+    plans_to_consent,
+    typed_signature,
+)
