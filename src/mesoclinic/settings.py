@@ -202,6 +202,15 @@ AXES_VERBOSE = False
 PORTAL_SIGNIN_FAILURE_LIMIT = int(os.environ.get("PORTAL_SIGNIN_FAILURE_LIMIT", "5"))
 PORTAL_SIGNIN_COOLOFF_SECONDS = 60 * int(os.environ.get("PORTAL_SIGNIN_COOLOFF_MINUTES", "15"))
 
+# Text-message reminders: a console (default), file or HTTP gateway backend (portal/sms.py).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "mesoclinic.portal.sms.ConsoleBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+# The public address of this site (https://clinic.example), for links in reminders and on
+# a clinic's booking page; empty: reminders carry no link.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").rstrip("/")
+
 # How far ahead the front desk may book or move an appointment (days from today).
 BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "365"))
 

@@ -330,29 +330,11 @@ def appointment(request, appointment_id: int):
 def appointment_ics(request, appointment_id: int):
     appt = _appointment(request, appointment_id)
     _audit_read(request, appt, view="ics")
-    stamp = "%Y%m%dT%H%M%SZ"
-    utc = dt.UTC
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Mesoclinic//Patient portal//EN",
-        "BEGIN:VEVENT",
-        f"UID:appointment-{appt.pk}@mesoclinic",
-        f"DTSTAMP:{timezone.now().astimezone(utc).strftime(stamp)}",
-        f"DTSTART:{appt.starts_at.astimezone(utc).strftime(stamp)}",
-        f"DTEND:{appt.ends_at.astimezone(utc).strftime(stamp)}",
-        f"SUMMARY:{_ics_text(appt.clinic.name)}",
-        f"LOCATION:{_ics_text(appt.clinic.address)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    response = HttpResponse("\r\n".join(lines) + "\r\n", content_type="text/calendar")
+    from mesoclinic.scheduling.tasks import appointment_ics as ics
+
+    response = HttpResponse(ics(appt), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="visit-{appt.pk}.ics"'
     return response
-
-
-def _ics_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _plan(request, plan_id: int):
