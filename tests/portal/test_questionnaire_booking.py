@@ -228,3 +228,57 @@ def test_patient_signs_the_clinics_consent_remotely_with_a_typed_name(portal_wor
     # Another patient's plan is not theirs to sign.
     other = signed_in(Client(), world, patients["b"])
     assert other.get(f"/portal/consents/{plan.pk}/").status_code == 404
+
+
+def test_owner_publishes_a_service_and_sets_the_policy(portal_world):
+    from mesoclinic.portal.models import OnlineService, PortalSettings
+
+    world = portal_world["world"]
+    owner = Client()
+    owner.force_login(world.users["owner"])
+    url = f"/clinic-portal/clinics/{world.clinic.pk}/"
+    page = owner.get(url).content.decode()
+    assert "/portal/sign-in/" in page  # the booking page's address
+    # A course without a protocol is explained; nothing is published.
+    refused = owner.post(
+        url,
+        {
+            "action": "service",
+            "name": "Skin booster",
+            "kind": "course",
+            "technique_id": "technique.papule",
+            "zones": ["zone.cheeks"],
+            "sessions": 3,
+            "duration_min": 30,
+            "practitioner": world.users["practitioner"].pk,
+        },
+    )
+    assert "A course follows a protocol" in refused.content.decode()
+    assert not OnlineService.objects.filter(name="Skin booster").exists()
+    owner.post(
+        url,
+        {
+            "action": "service",
+            "name": "First consultation",
+            "kind": "consultation",
+            "sessions": 1,
+            "duration_min": 30,
+            "practitioner": world.users["practitioner"].pk,
+        },
+    )
+    assert OnlineService.objects.filter(name="First consultation", published=True).exists()
+    owner.post(
+        url,
+        {"action": "settings", "lead_time_hours": 48, "change_until_hours": 12},
+    )
+    settings = PortalSettings.objects.get(clinic=world.clinic)
+    assert (settings.booking_enabled, settings.lead_time_hours) == (False, 48)
+    # Closed: patients see no services and cannot open one.
+    client = signed_in(Client(), world, portal_world["patients"]["a"])
+    assert "First consultation" not in client.get("/portal/").content.decode()
+    course = portal_world["course"]
+    assert client.get(f"/portal/book/{course.pk}/").status_code == 404
+    # A receptionist cannot open the page.
+    desk = Client()
+    desk.force_login(world.users["receptionist"])
+    assert desk.get(url).status_code == 403

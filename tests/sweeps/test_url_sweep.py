@@ -80,6 +80,7 @@ NEEDS = {
     "portal_staff:invite": "patients.edit_demographics",
     "portal_staff:questionnaire": "patients.view_clinical",
     "portal_staff:booking_seen": "schedule.book",
+    "portal_staff:clinic": "clinic.manage",
 }
 # Token URLs: no session.
 NOT_SWEPT = {"password_reset_confirm", "scheduling:feed_ics", "accounts:invite"}

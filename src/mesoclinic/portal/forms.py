@@ -135,3 +135,49 @@ class SignatureForm(forms.Form):
         label=_("I have read the text above and agree to the treatment."),
         error_messages={"required": _("Tick the box to confirm you agree.")},
     )
+
+
+class PortalSettingsForm(forms.Form):
+    booking_enabled = forms.BooleanField(label=_("Online booking open"), required=False)
+    lead_time_hours = forms.IntegerField(
+        label=_("Patients book at least this many hours ahead"), min_value=0, max_value=1440
+    )
+    change_until_hours = forms.IntegerField(
+        label=_("Patients may cancel up to this many hours before"), min_value=0, max_value=1440
+    )
+
+
+class OnlineServiceForm(forms.Form):
+    name = forms.CharField(label=_("Name shown to patients"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    protocol_id = forms.ChoiceField(label=_("Protocol (courses)"), required=False)
+    technique_id = forms.ChoiceField(label=_("Technique"), required=False)
+    product_id = forms.ChoiceField(label=_("Product"), required=False)
+    zones = forms.MultipleChoiceField(
+        label=_("Zones"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    sessions = forms.IntegerField(
+        label=_("Sessions (courses)"), min_value=1, max_value=20, initial=1
+    )
+    duration_min = forms.IntegerField(
+        label=_("Duration of a visit (minutes)"), min_value=5, max_value=480, initial=30
+    )
+    practitioner = forms.ModelChoiceField(label=_("Practitioner"), queryset=None)
+
+    def __init__(self, *args, clinic, **kwargs):
+        from mesoclinic.accounts.models import Role, User
+        from mesoclinic.portal.models import ServiceKind
+
+        super().__init__(*args, **kwargs)
+        kb = load_knowledge()
+        self.fields["kind"].choices = ServiceKind.choices
+        none = [("", "—")]
+        self.fields["protocol_id"].choices = none + [(k, _name(v)) for k, v in kb.protocol.items()]
+        self.fields["technique_id"].choices = none + [
+            (k, _name(v)) for k, v in kb.technique.items()
+        ]
+        self.fields["product_id"].choices = none + [(k, _name(v)) for k, v in kb.product.items()]
+        self.fields["zones"].choices = [(k, _name(v)) for k, v in kb.zone.items()]
+        self.fields["practitioner"].queryset = User.objects.filter(
+            memberships__clinic=clinic, memberships__role=Role.PRACTITIONER, is_active=True
+        ).distinct()

@@ -11,4 +11,5 @@ urlpatterns = [
         name="questionnaire",
     ),
     path("bookings/<int:booking_id>/seen/", staff_views.booking_review_view, name="booking_seen"),
+    path("clinics/<int:clinic_id>/", staff_views.clinic_portal_view, name="clinic"),
 ]

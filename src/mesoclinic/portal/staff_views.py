@@ -96,3 +96,81 @@ def booking_review_view(request, booking_id: int):
         )
     messages.success(request, _("Marked as seen."))
     return redirect("home")
+
+
+@login_required
+def clinic_portal_view(request, clinic_id: int):
+    """The owner's online-booking page of one clinic: policy, services, booking page link."""
+    from django.conf import settings as conf
+    from django.urls import reverse
+
+    from mesoclinic.accounts.models import Clinic
+    from mesoclinic.portal import forms
+    from mesoclinic.portal.models import OnlineService
+    from mesoclinic.portal.services import (
+        clinic_settings,
+        online_service_create,
+        online_service_publish,
+        portal_settings_set,
+    )
+    from mesoclinic.web.forms import form_add_validation_error
+
+    clinic = get_in_clinic_or_404(
+        Clinic, request.scope, permission="clinic.manage", clinic_attr="pk", pk=clinic_id
+    )
+    current = clinic_settings(clinic)
+    settings_form = forms.PortalSettingsForm(
+        request.POST if request.POST.get("action") == "settings" else None,
+        initial={
+            "booking_enabled": current.booking_enabled,
+            "lead_time_hours": current.lead_time_hours,
+            "change_until_hours": current.change_until_hours,
+        },
+    )
+    service_form = forms.OnlineServiceForm(
+        request.POST if request.POST.get("action") == "service" else None, clinic=clinic
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "settings" and settings_form.is_valid():
+                portal_settings_set(
+                    scope=request.scope,
+                    clinic=clinic,
+                    request=request,
+                    **settings_form.cleaned_data,
+                )
+                messages.success(request, _("Saved."))
+                return redirect("portal_staff:clinic", clinic.pk)
+            if action == "service" and service_form.is_valid():
+                online_service_create(
+                    scope=request.scope, clinic=clinic, request=request, **service_form.cleaned_data
+                )
+                messages.success(request, _("The service is published."))
+                return redirect("portal_staff:clinic", clinic.pk)
+            if action in ("publish", "hide"):
+                service = OnlineService.objects.filter(
+                    clinic=clinic, pk=request.POST.get("service")
+                ).first()
+                if service is not None:
+                    online_service_publish(
+                        scope=request.scope,
+                        service=service,
+                        published=action == "publish",
+                        request=request,
+                    )
+                return redirect("portal_staff:clinic", clinic.pk)
+        except ValidationError as exc:
+            form_add_validation_error(service_form if action == "service" else settings_form, exc)
+    base = conf.PORTAL_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+    return render(
+        request,
+        "portal/staff_clinic.html",
+        {
+            "clinic": clinic,
+            "settings_form": settings_form,
+            "service_form": service_form,
+            "services": OnlineService.objects.filter(clinic=clinic).select_related("practitioner"),
+            "booking_url": base + reverse("portal:signin"),
+        },
+    )

@@ -9,7 +9,7 @@ import zoneinfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from mesoclinic.portal import forms
 from mesoclinic.portal.models import OnlineService, PortalAccount
 from mesoclinic.portal.services import (
     appointment_cancel_online,
+    clinic_settings,
     code_send,
     dates_propose,
     eligibility_check,
@@ -186,7 +187,9 @@ def home(request):
             "patient": patient,
             "upcoming": upcoming,
             "questionnaire": patient.questionnaires.first(),
-            "services": OnlineService.objects.filter(clinic=request.portal_clinic, published=True),
+            "services": OnlineService.objects.filter(clinic=request.portal_clinic, published=True)
+            if clinic_settings(request.portal_clinic).booking_enabled
+            else [],
             "to_consent": plans_to_consent(patient=patient),
         },
     )
@@ -228,7 +231,9 @@ def questionnaire(request):
 
 
 def _service(request, service_id: int) -> OnlineService:
-    # Only the published services of the patient's own clinic.
+    # Only the published services of the patient's own clinic, while booking is open.
+    if not clinic_settings(request.portal_clinic).booking_enabled:
+        raise Http404
     return get_object_or_404(
         OnlineService.objects.select_related("clinic", "practitioner"),
         pk=service_id,

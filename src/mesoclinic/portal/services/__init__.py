@@ -22,6 +22,11 @@ from mesoclinic.portal.services.booking import (  # noqa: F401
     series_book,
     series_check,
 )
+from mesoclinic.portal.services.clinic import (  # noqa: F401
+    online_service_create,
+    online_service_publish,
+    portal_settings_set,
+)
 from mesoclinic.portal.services.questionnaire import (  # noqa: F401
     questionnaire_confirm,
     questionnaire_submit,
