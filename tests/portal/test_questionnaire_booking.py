@@ -57,6 +57,7 @@ def test_answers_are_recorded_as_patient_reported_and_a_clinician_confirms(porta
     assert f"/clinic-portal/questionnaires/{q.pk}/" in detail
     page = staff.get(f"/clinic-portal/questionnaires/{q.pk}/").content.decode()
     assert "Aspirin Cardio" in page
+    assert internal_words(page) == []
     staff.post(f"/clinic-portal/questionnaires/{q.pk}/")
     q.refresh_from_db()
     assert q.confirmed_by == world.users["practitioner"] and q.confirmed_at is not None
@@ -222,7 +223,9 @@ def test_patient_signs_the_clinics_consent_remotely_with_a_typed_name(portal_wor
     assert response.status_code == 302
     consent = Consent.objects.get(plan=plan)
     assert consent.collected_by.username == f"portal-{world.organisation.pk}"
-    pdf = client.get(response.url)
+    assert response.url == "/portal/treatments/"
+    assert f"/portal/consents/signed/{consent.pk}.pdf" in client.get(response.url).content.decode()
+    pdf = client.get(f"/portal/consents/signed/{consent.pk}.pdf")
     assert pdf["Content-Type"] == "application/pdf"
     assert "Alpha Anna" in pdf_text(pdf.content)
     # Another patient's plan is not theirs to sign.

@@ -363,7 +363,7 @@ def consent(request, plan_id: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            signed = consent_sign_online(
+            consent_sign_online(
                 patient=request.patient,
                 plan=plan,
                 signer_name=form.cleaned_data["signer_name"],
@@ -375,7 +375,7 @@ def consent(request, plan_id: int):
             form_add_validation_error(form, exc)
         else:
             messages.success(request, _("Thank you: your consent is signed."))
-            return redirect("portal:consent_pdf", signed.pk)
+            return redirect("portal:treatments")
     _audit_read(request, plan, view="consent")
     text = consent_text(
         plan=plan,
