@@ -172,3 +172,13 @@ def test_one_browser_signed_in_as_both_keeps_them_apart(portal_world):
     client.post("/portal/sign-out/")
     assert client.get("/portal/").status_code == 302
     assert client.get("/patients/").status_code == 200
+
+
+def test_the_portals_author_of_record_is_not_listed_as_staff(portal_world):
+    from mesoclinic.accounts.selectors import staff_list
+    from mesoclinic.portal.services import portal_actor
+
+    world = portal_world["world"]
+    actor = portal_actor(organisation_id=world.organisation.pk)
+    assert not actor.is_active and not actor.has_usable_password()
+    assert actor not in staff_list(scope=world.scope("owner"))
