@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "mesoclinic.photos",
     "mesoclinic.api",
     "mesoclinic.jobs",
+    "mesoclinic.portal",
     "mesoclinic.web",
 ]
 
@@ -93,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Patients' sessions in their own cookie under /portal/ (before authentication).
+    "mesoclinic.portal.middleware.PortalSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "mesoclinic.web.text.ControlCharacterMiddleware",
@@ -197,6 +200,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Patient portal sign-in: failures (passwords, codes, code requests) per address and per
+# client before a pause of PORTAL_SIGNIN_COOLOFF_MINUTES. Counted in the shared cache.
+PORTAL_SIGNIN_FAILURE_LIMIT = int(os.environ.get("PORTAL_SIGNIN_FAILURE_LIMIT", "5"))
+PORTAL_SIGNIN_COOLOFF_SECONDS = 60 * int(os.environ.get("PORTAL_SIGNIN_COOLOFF_MINUTES", "15"))
+
+# Text-message reminders: a console (default), file or HTTP gateway backend (portal/sms.py).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "mesoclinic.portal.sms.ConsoleBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+# The public address of this site (https://clinic.example), for links in reminders and on
+# a clinic's booking page; empty: reminders carry no link.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").rstrip("/")
 
 # How far ahead the front desk may book or move an appointment (days from today).
 BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "365"))

@@ -56,4 +56,7 @@ urlpatterns = [
     path("photos/", include("mesoclinic.photos.urls")),
     path("api/v1/", include("mesoclinic.api.urls")),
     path("background/", include("mesoclinic.jobs.urls")),
+    # The patient portal: its own session cookie (portal.middleware), its own pages.
+    path("portal/", include("mesoclinic.portal.urls")),
+    path("clinic-portal/", include("mesoclinic.portal.staff_urls")),
 ]

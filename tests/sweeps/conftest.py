@@ -156,6 +156,35 @@ def org_data_build(world) -> OrgData:
         session=session,
         now=now,
     )
+    from mesoclinic.portal.models import OnlineBooking, OnlineService
+    from mesoclinic.portal.services import questionnaire_submit
+
+    questionnaire = questionnaire_submit(
+        patient=patient,
+        clinic=world.clinic,
+        answers={"pregnant": "no", "breastfeeding": "no", "allergies": "latex"},
+        now=now,
+    )
+    service = OnlineService.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        name="Skin booster",
+        kind="session",
+        technique_id="technique.nappage",
+        zones=["zone.cheeks"],
+        practitioner=world.users["practitioner"],
+    )
+    # The booking's record as the portal leaves it (booking itself: tests/portal).
+    online_booking = OnlineBooking.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        patient=patient,
+        service=service,
+        appointment_ids=[day.appointment.pk],
+        screening_level="ok",
+        knowledge_version="sweep",
+        booked_at=now,
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -207,6 +236,9 @@ def org_data_build(world) -> OrgData:
             "booking_id": booking.pk,
             "photo_consent_id": photo_consent.pk,
             "photo_id": photo.pk,
+            "questionnaire_id": questionnaire.pk,
+            "online_booking_id": online_booking.pk,
+            "service_id": service.pk,
         },
     )
 

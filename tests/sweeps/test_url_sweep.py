@@ -98,6 +98,10 @@ NEEDS = {
     # here: nobody of another organisation, and no GET.
     "access:token_revoke": None,
     "access:feed_revoke": None,
+    "portal_staff:invite": "patients.edit_demographics",
+    "portal_staff:questionnaire": "patients.view_clinical",
+    "portal_staff:booking_seen": "schedule.book",
+    "portal_staff:clinic": "clinic.manage",
 }
 # Token URLs: no session.
 NOT_SWEPT = {"password_reset_confirm", "scheduling:feed_ics", "accounts:invite"}
@@ -116,11 +120,12 @@ def _walk(patterns, prefix="", namespace=None):
 
 
 def urls_with_ids() -> list[tuple[str, str]]:
-    """(name, route) of every URL pattern that takes a parameter, outside the API."""
+    """(name, route) of every URL pattern that takes a parameter, outside the API and the
+    patient portal (patients' sessions: tests/sweeps/test_portal_sweep.py)."""
     return [
         (name, route)
         for name, route in _walk(get_resolver().url_patterns)
-        if "<" in route and not route.startswith("api/") and name not in NOT_SWEPT
+        if "<" in route and not route.startswith(("api/", "portal/")) and name not in NOT_SWEPT
     ]
 
 

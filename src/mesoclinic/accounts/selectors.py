@@ -27,17 +27,25 @@ def _with_memberships(qs: QuerySet[User]) -> QuerySet[User]:
     )
 
 
+# The patient portal's author of record (portal.services.access.portal_actor) is not
+# staff: it never signs in and is not listed or managed with the staff.
+NOT_STAFF = {"email__endswith": "@portal.invalid"}
+
+
 def staff_list(*, scope: Scope | None) -> QuerySet[User]:
     """Everyone who signs in to the organisation, active first, by name (owners)."""
     return _with_memberships(
-        scoped(User, scope, permission="clinic.manage").order_by(
-            "-is_active", "display_name", "username"
-        )
+        scoped(User, scope, permission="clinic.manage")
+        .exclude(**NOT_STAFF)
+        .order_by("-is_active", "display_name", "username")
     )
 
 
 def staff_get(*, scope: Scope | None, user_id: int) -> User:
     """One member of the owner's organisation's staff, or 404."""
     return get_scoped_or_404(
-        _with_memberships(User.objects.all()), scope, permission="clinic.manage", pk=user_id
+        _with_memberships(User.objects.exclude(**NOT_STAFF)),
+        scope,
+        permission="clinic.manage",
+        pk=user_id,
     )

@@ -117,6 +117,7 @@ def patient_detail_view(request, patient_id: int):
         from mesoclinic.interop.selectors import imported_pending
 
         context["reported"] = imported_pending(scope=request.scope, patient=patient).count()
+        context["patient_questionnaires"] = list(patient.questionnaires.all()[:3])
     return render(request, "patients/detail.html", context)
 
 

@@ -13,8 +13,9 @@ import datetime as dt
 import smtplib
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -77,34 +78,98 @@ def reminder_send(appointment_id: int) -> bool:
         .filter(pk=appointment_id, status__in=ACTIVE_STATUSES)
         .first()
     )
-    if appointment is None or not appointment.patient.email:
+    if appointment is None:
+        return False
+    patient = appointment.patient
+    if not patient.email and not patient.phone:
         return False
     local = appointment.starts_at.astimezone(appointment.clinic.zone)
-    with translation.override(appointment.patient.preferred_language):
+    link = _portal_link(appointment)
+    with translation.override(patient.preferred_language):
         subject = _("Reminder: your appointment at %(clinic)s") % {"clinic": appointment.clinic}
-        body = _(
-            "Hello %(name)s,\n\nthis is a reminder of your appointment at %(clinic)s on "
-            "%(date)s at %(time)s with %(practitioner)s.\n\nBefore a mesotherapy session, "
-            "tell us if you are pregnant or may be, have a fever, an infection or active "
-            "herpes, have started new medicines, or had another cosmetic procedure or "
-            "surgery since your last visit.\n\nIf you cannot come, please call us: "
-            "%(phone)s."
-        ) % {
-            "name": appointment.patient.given_name,
+        facts = {
+            "name": patient.given_name,
             "clinic": appointment.clinic,
             "date": formats.date_format(local.date(), "DATE_FORMAT"),
             "time": local.strftime("%H:%M"),
             "practitioner": appointment.practitioner,
             "phone": appointment.clinic.phone or "—",
         }
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [appointment.patient.email])
+        body = (
+            _(
+                "Hello %(name)s,\n\nthis is a reminder of your appointment at %(clinic)s on "
+                "%(date)s at %(time)s with %(practitioner)s.\n\nBefore a mesotherapy session, "
+                "tell us if you are pregnant or may be, have a fever, an infection or active "
+                "herpes, have started new medicines, or had another cosmetic procedure or "
+                "surgery since your last visit.\n\nIf you cannot come, please call us: "
+                "%(phone)s."
+            )
+            % facts
+        )
+        if link:
+            body += "\n\n" + _("To confirm or change your visit: %(link)s") % {"link": link}
+        sms = (
+            _("%(clinic)s: your visit on %(date)s at %(time)s. Call %(phone)s to change it.")
+            % facts
+        )
+        if link:
+            sms += " " + link
+    sent = []
+    if patient.email:
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [patient.email])
+        message.attach(f"visit-{appointment.pk}.ics", appointment_ics(appointment), "text/calendar")
+        message.send()
+        sent.append("email")
+    if patient.phone:
+        from mesoclinic.portal.sms import sms_send
+
+        sms_send(to=patient.phone, text=sms)
+        sent.append("sms")
     audit_record(
         action=AuditAction.EXPORT,
         obj=appointment,
         organisation_id=appointment.organisation_id,
-        detail={"reminder": "email"},
+        detail={"reminder": "+".join(sent)},
     )
     return True
+
+
+def _portal_link(appointment: Appointment) -> str:
+    """The patient's portal page of the visit, if they have an account and the site's
+    address is known."""
+    from mesoclinic.portal.models import PortalAccount
+
+    if not settings.PORTAL_BASE_URL:
+        return ""
+    if not PortalAccount.objects.filter(patient_id=appointment.patient_id, active=True).exists():
+        return ""
+    return settings.PORTAL_BASE_URL + reverse("portal:appointment", args=[appointment.pk])
+
+
+def appointment_ics(appointment: Appointment) -> bytes:
+    """One visit as an iCalendar file (UTC times), for e-mails and the portal."""
+    stamp = "%Y%m%dT%H%M%SZ"
+
+    def text(value: str) -> str:
+        return (
+            value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        )
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Mesoclinic//Visit//EN",
+        "BEGIN:VEVENT",
+        f"UID:appointment-{appointment.pk}@mesoclinic",
+        f"DTSTAMP:{appointment.created_at.astimezone(dt.UTC).strftime(stamp)}",
+        f"DTSTART:{appointment.starts_at.astimezone(dt.UTC).strftime(stamp)}",
+        f"DTEND:{appointment.ends_at.astimezone(dt.UTC).strftime(stamp)}",
+        f"SUMMARY:{text(appointment.clinic.name)}",
+        f"LOCATION:{text(appointment.clinic.address)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def reminders_enqueue(*, day: dt.date | None = None, now: dt.datetime | None = None) -> list[int]:

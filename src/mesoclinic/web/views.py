@@ -34,6 +34,9 @@ def home(request):
             )
     if clinic is not None and ({Role.RECEPTIONIST, Role.NURSE} & roles):
         context["reception"] = receptionist_home(scope=scope, clinic=clinic, now=now)
+        from mesoclinic.portal.selectors import portal_review
+
+        context["portal_review"] = portal_review(scope=scope, clinic=clinic)
     if Role.OWNER in roles:
         context["owner"] = owner_home(scope=scope, clinic=clinic, now=now, language=language)
     return render(request, "web/home.html", context)

@@ -1,0 +1,30 @@
+"""Reads of the portal's clinic side: what the front desk has to review."""
+
+from __future__ import annotations
+
+from mesoclinic.accounts.models import Clinic
+from mesoclinic.accounts.scope import Scope, scoped
+from mesoclinic.portal.models import OnlineBooking, Questionnaire
+
+REVIEW_ROWS = 20
+
+
+def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
+    """Online bookings nobody has marked seen and questionnaires nobody has confirmed."""
+    bookings = (
+        scoped(OnlineBooking, scope, permission="schedule.view")
+        .filter(clinic=clinic, reviewed_at__isnull=True)
+        .select_related("patient", "service")
+        .order_by("booked_at", "pk")[:REVIEW_ROWS]
+    )
+    questionnaires = (
+        scoped(Questionnaire, scope)
+        .filter(clinic=clinic, confirmed_at__isnull=True)
+        .select_related("patient")
+        .order_by("submitted_at", "pk")[:REVIEW_ROWS]
+    )
+    return {
+        "bookings": list(bookings),
+        "questionnaires": list(questionnaires),
+        "clinical": scope.can_in("patients.view_clinical", clinic.pk),
+    }

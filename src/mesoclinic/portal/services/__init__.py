@@ -1,0 +1,38 @@
+"""The patient portal's services: access, questionnaire, booking."""
+
+from mesoclinic.portal.services.access import (  # noqa: F401
+    SigninLocked,
+    code_send,
+    invite_accept,
+    invite_account,
+    portal_actor,
+    portal_invite,
+    portal_scope,
+    signin_code,
+    signin_locked,
+    signin_password,
+)
+from mesoclinic.portal.services.booking import (  # noqa: F401
+    Eligibility,
+    appointment_cancel_online,
+    clinic_settings,
+    dates_propose,
+    eligibility_check,
+    interval_window,
+    series_book,
+    series_check,
+)
+from mesoclinic.portal.services.clinic import (  # noqa: F401
+    online_service_create,
+    online_service_publish,
+    portal_settings_set,
+)
+from mesoclinic.portal.services.questionnaire import (  # noqa: F401
+    questionnaire_confirm,
+    questionnaire_submit,
+)
+from mesoclinic.portal.services.records import (  # noqa: F401
+    consent_sign_online,
+    plans_to_consent,
+    typed_signature,
+)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from mesoclinic.portal import staff_views
+
+app_name = "portal_staff"
+urlpatterns = [
+    path("patients/<int:patient_id>/invite/", staff_views.invite_view, name="invite"),
+    path(
+        "questionnaires/<int:questionnaire_id>/",
+        staff_views.questionnaire_view,
+        name="questionnaire",
+    ),
+    path(
+        "bookings/<int:online_booking_id>/seen/",
+        staff_views.booking_review_view,
+        name="booking_seen",
+    ),
+    path("clinics/<int:clinic_id>/", staff_views.clinic_portal_view, name="clinic"),
+]

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from mesoclinic.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.signin, name="signin"),
+    path("sign-in/code/", views.code_request, name="code_request"),
+    path("sign-in/code/enter/", views.code_enter, name="code_enter"),
+    path("sign-out/", views.signout, name="signout"),
+    path("invitation/<str:token>/", views.invite, name="invite"),
+    path("language/", views.language, name="language"),
+    path("questionnaire/", views.questionnaire, name="questionnaire"),
+    path("book/<int:service_id>/", views.book, name="book"),
+    path("visits/<int:appointment_id>/", views.appointment, name="appointment"),
+    path("visits/<int:appointment_id>/calendar.ics", views.appointment_ics, name="appointment_ics"),
+    path("consents/<int:plan_id>/", views.consent, name="consent"),
+    path("consents/signed/<int:consent_id>.pdf", views.consent_pdf, name="consent_pdf"),
+    path("treatments/", views.treatments, name="treatments"),
+    path("treatments/<int:session_id>/aftercare.pdf", views.aftercare_pdf, name="aftercare_pdf"),
+]

@@ -1,0 +1,466 @@
+"""Portal pages: thin views over portal services. Every object is looked up through the
+signed-in patient (`request.patient`), so another patient's id is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mesoclinic.audit.models import AuditAction
+from mesoclinic.audit.services import audit_record, client_ip
+from mesoclinic.portal import forms
+from mesoclinic.portal.models import OnlineService, PortalAccount
+from mesoclinic.portal.services import (
+    appointment_cancel_online,
+    clinic_settings,
+    code_send,
+    dates_propose,
+    eligibility_check,
+    invite_accept,
+    invite_account,
+    plans_to_consent,
+    portal_actor,
+    questionnaire_submit,
+    series_book,
+    signin_code,
+    signin_password,
+)
+from mesoclinic.scheduling.models import Appointment
+from mesoclinic.web.forms import form_add_validation_error
+
+SESSION_KEY = "portal_account_id"
+
+
+def _activate(request, account: PortalAccount) -> None:
+    request.portal_account = account
+    request.patient = account.patient
+    request.portal_clinic = account.clinic
+    translation.activate(account.patient.preferred_language)
+    request.LANGUAGE_CODE = translation.get_language()
+    timezone.activate(zoneinfo.ZoneInfo(account.clinic.time_zone))
+
+
+def patient_required(view):
+    """Only a signed-in patient; anyone else goes to the portal's sign-in."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        account_id = request.session.get(SESSION_KEY)
+        account = (
+            PortalAccount.objects.select_related("patient", "clinic")
+            .filter(pk=account_id, active=True)
+            .first()
+            if account_id
+            else None
+        )
+        if account is None:
+            return redirect("portal:signin")
+        _activate(request, account)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _sign_in(request, account: PortalAccount):
+    request.session.flush()  # a new session key: nothing from before the sign-in survives
+    request.session[SESSION_KEY] = account.pk
+    return redirect("portal:home")
+
+
+def _audit_read(request, obj=None, **detail) -> None:
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        actor=portal_actor(organisation_id=request.patient.organisation_id),
+        organisation_id=request.patient.organisation_id,
+        obj=obj,
+        patient_id=request.patient.pk,
+        detail={"portal": True, **detail},
+    )
+
+
+def signin(request):
+    form = forms.SigninForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = signin_password(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            return _sign_in(request, account)
+    return render(request, "portal/signin.html", {"form": form})
+
+
+def code_request(request):
+    form = forms.CodeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            code_send(email=email, ip=client_ip(request), now=timezone.now())
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            return render(
+                request,
+                "portal/code.html",
+                {"form": forms.CodeForm(initial={"email": email}), "email": email},
+            )
+    return render(request, "portal/code_request.html", {"form": form})
+
+
+@require_POST
+def code_enter(request):
+    form = forms.CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            account = signin_code(
+                email=form.cleaned_data["email"],
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            return _sign_in(request, account)
+    return render(
+        request, "portal/code.html", {"form": form, "email": request.POST.get("email", "")}
+    )
+
+
+def invite(request, token: str):
+    account = invite_account(secret=token, now=timezone.now())
+    if account is None:
+        return render(request, "portal/invite_used.html", status=410)
+    translation.activate(account.patient.preferred_language)
+    request.LANGUAGE_CODE = translation.get_language()
+    form = forms.SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invite_accept(
+                secret=token,
+                password=form.cleaned_data["password1"],
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            return _sign_in(request, account)
+    return render(request, "portal/invite.html", {"form": form, "account": account})
+
+
+@require_POST
+def signout(request):
+    request.session.flush()
+    return redirect("portal:signin")
+
+
+@patient_required
+def home(request):
+    patient = request.patient
+    now = timezone.now()
+    upcoming = Appointment.objects.filter(
+        patient=patient, starts_at__gte=now, status__in=("booked", "confirmed")
+    ).select_related("clinic", "practitioner")
+    _audit_read(request, patient, view="home")
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "patient": patient,
+            "upcoming": upcoming,
+            "questionnaire": patient.questionnaires.first(),
+            "services": OnlineService.objects.filter(clinic=request.portal_clinic, published=True)
+            if clinic_settings(request.portal_clinic).booking_enabled
+            else [],
+            "to_consent": plans_to_consent(patient=patient),
+        },
+    )
+
+
+@require_POST
+@patient_required
+def language(request):
+    from mesoclinic.patients.models import Patient
+
+    chosen = request.POST.get("language")
+    if chosen in ("en", "ru"):
+        Patient.objects.filter(pk=request.patient.pk).update(preferred_language=chosen)
+    return redirect(
+        request.POST.get("next")
+        if str(request.POST.get("next", "")).startswith("/portal/")
+        else "portal:home"
+    )
+
+
+@patient_required
+def questionnaire(request):
+    form = forms.QuestionnaireForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            questionnaire_submit(
+                patient=request.patient,
+                clinic=request.portal_clinic,
+                answers=form.cleaned_data,
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            messages.success(request, _("Thank you. Your answers were sent to the clinic."))
+            return redirect("portal:home")
+    return render(request, "portal/questionnaire.html", {"form": form})
+
+
+def _service(request, service_id: int) -> OnlineService:
+    # Only the published services of the patient's own clinic, while booking is open.
+    if not clinic_settings(request.portal_clinic).booking_enabled:
+        raise Http404
+    return get_object_or_404(
+        OnlineService.objects.select_related("clinic", "practitioner"),
+        pk=service_id,
+        clinic=request.portal_clinic,
+        published=True,
+    )
+
+
+def _aware(day: dt.date, time: dt.time, zone) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=zone)
+
+
+@patient_required
+def book(request, service_id: int):
+    service = _service(request, service_id)
+    now = timezone.now()
+    gate = eligibility_check(
+        patient=request.patient, service=service, today=now.astimezone(service.clinic.zone).date()
+    )
+    if gate.stops:
+        return render(
+            request, "portal/not_eligible.html", {"service": service, "clinic": service.clinic}
+        )
+    zone = service.clinic.zone
+    if request.method == "POST":
+        date_forms = [
+            forms.SessionDateForm(request.POST, prefix=f"s{i}") for i in range(service.sessions)
+        ]
+        error = None
+        if all(f.is_valid() for f in date_forms):
+            starts = [
+                _aware(f.cleaned_data["day"], f.cleaned_data["time"], zone) for f in date_forms
+            ]
+            try:
+                series_book(
+                    patient=request.patient,
+                    service=service,
+                    starts=starts,
+                    now=now,
+                    request=request,
+                )
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("Booked. We look forward to seeing you."))
+                return redirect("portal:home")
+    else:
+        proposal = dates_propose(service=service, patient=request.patient, now=now)
+        date_forms = [
+            forms.SessionDateForm(
+                prefix=f"s{i}",
+                initial={
+                    "day": start.astimezone(zone).date(),
+                    "time": start.astimezone(zone).time().strftime("%H:%M"),
+                },
+            )
+            for i, start in enumerate(proposal)
+        ]
+        error = None if proposal else _("No free dates were found: please call the clinic.")
+    return render(
+        request,
+        "portal/book.html",
+        {
+            "service": service,
+            "date_forms": date_forms,
+            "error": error,
+            "warn": gate.level == "warn",
+        },
+    )
+
+
+def _appointment(request, appointment_id: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.select_related("clinic", "practitioner"),
+        pk=appointment_id,
+        patient=request.patient,
+    )
+
+
+@patient_required
+def appointment(request, appointment_id: int):
+    appt = _appointment(request, appointment_id)
+    error = None
+    if request.method == "POST":
+        try:
+            appointment_cancel_online(
+                patient=request.patient, appointment=appt, now=timezone.now(), request=request
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("Your visit is cancelled."))
+            return redirect("portal:home")
+    _audit_read(request, appt, view="appointment")
+    return render(request, "portal/appointment.html", {"appointment": appt, "error": error})
+
+
+@patient_required
+def appointment_ics(request, appointment_id: int):
+    appt = _appointment(request, appointment_id)
+    _audit_read(request, appt, view="ics")
+    from mesoclinic.scheduling.tasks import appointment_ics as ics
+
+    response = HttpResponse(ics(appt), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="visit-{appt.pk}.ics"'
+    return response
+
+
+def _plan(request, plan_id: int):
+    from mesoclinic.consultations.models import TreatmentPlan
+
+    return get_object_or_404(
+        TreatmentPlan.objects.select_related("clinic", "practitioner", "patient"),
+        pk=plan_id,
+        patient=request.patient,
+    )
+
+
+@patient_required
+def consent(request, plan_id: int):
+    from mesoclinic.consultations.consent import consent_text, text_blocks
+    from mesoclinic.portal.services import consent_sign_online
+
+    plan = _plan(request, plan_id)
+    form = forms.SignatureForm(
+        request.POST or None, initial={"signer_name": request.patient.full_name}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_sign_online(
+                patient=request.patient,
+                plan=plan,
+                signer_name=form.cleaned_data["signer_name"],
+                drawn=form.cleaned_data["signature"],
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            messages.success(request, _("Thank you: your consent is signed."))
+            return redirect("portal:treatments")
+    _audit_read(request, plan, view="consent")
+    text = consent_text(
+        plan=plan,
+        patient=plan.patient,
+        clinic_name=plan.clinic.name,
+        practitioner_name=str(plan.practitioner),
+        today=timezone.localdate(),
+        clinic_locale=plan.clinic.locale,
+    )
+    return render(
+        request,
+        "portal/consent.html",
+        {
+            "plan": plan,
+            "form": form,
+            "blocks": text_blocks(text),
+            "text_lang": plan.patient.preferred_language,
+        },
+    )
+
+
+@patient_required
+def consent_pdf(request, consent_id: int):
+    from mesoclinic.consultations.documents import consent_pdf as render_pdf
+    from mesoclinic.consultations.models import Consent
+
+    signed = get_object_or_404(
+        Consent.objects.select_related("plan", "plan__clinic"),
+        pk=consent_id,
+        patient=request.patient,
+    )
+    pdf = render_pdf(consent=signed, base_url=request.build_absolute_uri("/"))
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        actor=portal_actor(organisation_id=request.patient.organisation_id),
+        organisation_id=request.patient.organisation_id,
+        obj=signed,
+        detail={"portal": True},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{signed.pk}.pdf"'
+    return response
+
+
+@patient_required
+def treatments(request):
+    from mesoclinic.charting.models import TreatmentSession
+
+    sessions = (
+        TreatmentSession.objects.filter(patient=request.patient, status="signed")
+        .select_related("practitioner", "clinic")
+        .order_by("-session_date", "-pk")
+    )
+    from mesoclinic.consultations.models import Consent
+
+    _audit_read(request, request.patient, view="treatments")
+    return render(
+        request,
+        "portal/treatments.html",
+        {
+            "sessions": sessions,
+            "consents": Consent.objects.filter(patient=request.patient).select_related("plan"),
+        },
+    )
+
+
+@patient_required
+def aftercare_pdf(request, session_id: int):
+    from mesoclinic.charting.aftercare import aftercare_pdf as render_pdf
+    from mesoclinic.charting.models import TreatmentSession
+
+    session = get_object_or_404(
+        TreatmentSession, pk=session_id, patient=request.patient, status="signed"
+    )
+    language = request.patient.preferred_language
+    pdf = render_pdf(session=session, language=language)
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        actor=portal_actor(organisation_id=request.patient.organisation_id),
+        organisation_id=request.patient.organisation_id,
+        obj=session,
+        detail={"portal": True, "aftercare": language},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="aftercare-{session.pk}.pdf"'
+    return response

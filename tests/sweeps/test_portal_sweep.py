@@ -1,0 +1,107 @@
+"""Every patient-portal URL with an id, with other patients' and staff sessions.
+
+- Another patient (of the same organisation or another) gets 404 on GET and POST for
+  every object of ours, and nothing is written.
+- A member of staff, whatever the role, is sent to the portal's sign-in: the staff
+  session does not exist on the portal's pages.
+- A new portal URL with an id fails `test_every_portal_url_with_an_id_is_swept` until
+  it is listed here with how its objects are reached.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from mesoclinic.accounts.models import Role
+from mesoclinic.portal.models import PortalAccount
+from mesoclinic.portal.views import SESSION_KEY
+from tests.sweeps.test_url_sweep import _fill, _walk, _writes
+
+# Portal URL name -> whose object it is: the patient's own, or their clinic's published
+# catalogue (every patient of that clinic may open it). The invitation carries a token.
+OWNED = {
+    "portal:book": "clinic",
+    "portal:appointment": "patient",
+    "portal:appointment_ics": "patient",
+    "portal:consent": "patient",
+    "portal:consent_pdf": "patient",
+    "portal:aftercare_pdf": "patient",
+}
+NOT_SWEPT = {"portal:invite"}
+
+
+def portal_urls_with_ids() -> list[tuple[str, str]]:
+    from django.urls import get_resolver
+
+    return [
+        (name, route)
+        for name, route in _walk(get_resolver().url_patterns)
+        if route.startswith("portal/") and "<" in route and name not in NOT_SWEPT
+    ]
+
+
+def test_every_portal_url_with_an_id_is_swept():
+    assert {name for name, _ in portal_urls_with_ids()} == set(OWNED)
+
+
+def _patient_client(patient, clinic) -> Client:
+    """A browser signed in to the portal as `patient` (the session the sign-in makes)."""
+    from mesoclinic.portal.services import portal_actor
+
+    account = PortalAccount.objects.create(
+        organisation_id=patient.organisation_id,
+        clinic=clinic,
+        patient=patient,
+        email=f"p{patient.pk}@example.test",
+        invited_by=portal_actor(organisation_id=patient.organisation_id),
+        created_at=timezone.now(),
+    )
+    client = Client()
+    session = client.session  # the staff cookie's store; re-keyed under the portal's name
+    session[SESSION_KEY] = account.pk
+    session.save()
+    client.cookies["mesoclinic_portal"] = session.session_key
+    return client
+
+
+@pytest.mark.django_db
+def test_other_patients_and_staff_never_reach_a_patients_portal_objects(two_orgs, patient_of):
+    ours, theirs = two_orgs
+    world = ours.world
+    owner = _patient_client(ours.patient, world.clinic)
+    neighbour = patient_of(world, family="Neighbour", given="Nina", born="1990-01-01")
+    elsewhere = patient_of(world, family="Elsewhere", given="Olga", born="1991-01-01")
+    others = {
+        "same clinic": _patient_client(neighbour, world.clinic),
+        "another clinic": _patient_client(elsewhere, world.other_clinic),
+        "another organisation": _patient_client(theirs.patient, theirs.world.clinic),
+    }
+    # The patient's own objects are reachable (the sweep would pass on a dead URL otherwise).
+    # The sweep's booked service is in the patient's clinic; the appointment is theirs.
+    for name, route in portal_urls_with_ids():
+        url = _fill(route, ours.ids)
+        assert owner.get(url).status_code == 200, (name, url)
+    writes = _writes()
+    tried = 0
+    for who, client in others.items():
+        for name, route in portal_urls_with_ids():
+            url = _fill(route, ours.ids)
+            if who == "same clinic" and OWNED[name] == "clinic":
+                continue  # the clinic's catalogue is every one of its patients'
+            for method in (client.get, client.post):
+                assert method(url).status_code == 404, (who, name, url)
+                tried += 1
+    for role in Role:
+        staff = Client()
+        staff.force_login(world.users[role.value])
+        for name, route in portal_urls_with_ids():
+            url = _fill(route, ours.ids)
+            for method in (staff.get, staff.post):
+                response = method(url)
+                tried += 1
+                assert response.status_code == 302, (role, name, url)
+                assert response.url.startswith("/portal/sign-in/"), (role, name, url)
+    assert _writes() == writes
+    print(f"\nportal: {len(portal_urls_with_ids())} URLs, {tried} refused requests")
