@@ -9,5 +9,8 @@ scripts/bootstrap.sh test
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-echo "== pytest (database: ${DATABASE_URL:-SQLite under var/})"
-exec .venv/bin/pytest "$@"
+# Two workers on a two-core machine (TEST_WORKERS=0 runs everything in one process);
+# each worker has its own test database. A test file stays on one worker.
+workers="${TEST_WORKERS:-2}"
+echo "== pytest (database: ${DATABASE_URL:-SQLite under var/}; workers: $workers)"
+exec .venv/bin/pytest -n "$workers" --dist loadfile "$@"
