@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -302,3 +303,6 @@ def test_the_result_in_russian_shows_no_internal_words(world, active_plan, patie
     assert internal_words(text) == []
     for jargon in ("CP-SAT", "cpsat", "bound", "граница"):
         assert jargon not in text
+    # Dates as the clinic writes them (01.12.2026), never as stored (2026-12-01).
+    assert re.search(r"\b\d{2}[./]\d{2}[./]\d{4} \d{2}:\d{2}\b", text), text[-600:]
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)

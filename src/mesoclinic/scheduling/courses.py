@@ -602,8 +602,10 @@ def _changed_since(future, expected_versions: dict[int, int] | None) -> int | st
 
 
 def message_text(msg) -> str:
-    """A planner message in the user's language."""
-    return msg.ru if (get_language() or "en").startswith("ru") else msg.en
+    """A planner message in the user's language, its days in the user's date format."""
+    from mesoclinic.web.dates import iso_days_localised
+
+    return iso_days_localised(msg.ru if (get_language() or "en").startswith("ru") else msg.en)
 
 
 def patient_courses_to_book(*, scope: Scope, patient) -> list[tuple[object, CourseState]]:

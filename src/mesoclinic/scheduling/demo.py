@@ -123,3 +123,48 @@ def demo_course_load(*, organisation) -> None:
     desk = scope_for(maria, clinic_id=moscow.pk)
     proposal = course_propose(scope=desk, plan=plan, today=today)
     course_book(scope=desk, plan=plan, sessions=choices_from_plan(proposal, moscow))
+    _demo_waiting_courses(organisation=organisation, clinic=moscow, practitioner=anna, now=now)
+
+
+def _demo_waiting_courses(*, organisation, clinic, practitioner, now) -> None:
+    """Consented, active courses with nothing booked yet, for the clinic planner to place
+    (Schedule -> Clinic planner), each with its own number of sessions and interval."""
+    from mesoclinic.consultations.services import consent_sign, plan_activate, plan_create
+
+    today = timezone.localdate(timezone=clinic.zone)
+    scope = scope_for(practitioner, clinic_id=clinic.pk)
+    waiting = (
+        Patient.objects.filter(organisation=organisation, home_clinic=clinic, history__isnull=True)
+        .exclude(family_name="Соколова")
+        .order_by("pk")[:3]
+    )
+    courses = [
+        ("protocol.face-rejuvenation", ["zone.forehead", "zone.cheeks"], 4, 7, 10, 7),
+        ("protocol.face-rejuvenation", ["zone.neck"], 5, 7, 14, 10),
+        ("protocol.face-rejuvenation", ["zone.cheeks"], 6, 7, 10, 7),
+    ]
+    for patient, (protocol, zones, sessions, low, high, gap) in zip(waiting, courses, strict=False):
+        plan = plan_create(
+            scope=scope,
+            patient=patient,
+            now=now,
+            today=today,
+            protocol_id=protocol,
+            zones=zones,
+            technique_ids=["technique.nappage"],
+            products=[("product.revitalising-cocktail", "2.0")],
+            sessions=sessions,
+            interval_min_days=low,
+            interval_max_days=high,
+            preferred_interval_days=gap,
+            target_start=today + dt.timedelta(days=3),
+        )
+        consent_sign(
+            scope=scope,
+            plan=plan,
+            signer_name=patient.full_name,
+            signature=_signature_png(),
+            now=now,
+            today=today,
+        )
+        plan_activate(scope=scope, plan=plan, now=now, today=today)

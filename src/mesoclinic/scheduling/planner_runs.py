@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Clinic, User
@@ -305,7 +305,9 @@ def planner_booking_undo(*, scope: Scope, booking: PlannerBooking, request=None)
                 )
                 % {
                     "patient": a.patient,
-                    "day": a.starts_at.astimezone(a.clinic.zone).strftime("%d.%m.%Y %H:%M"),
+                    "day": formats.date_format(
+                        a.starts_at.astimezone(a.clinic.zone), "SHORT_DATETIME_FORMAT"
+                    ),
                 }
             )
     for a in appointments:

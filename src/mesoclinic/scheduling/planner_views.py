@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,6 +26,7 @@ from mesoclinic.scheduling.planner_runs import (
     planner_run_start,
     run_courses,
 )
+from mesoclinic.web.dates import iso_days_localised
 
 
 def _ru() -> bool:
@@ -88,13 +91,16 @@ def planner_run_view(request, run_id: int):
                     "sessions": [
                         {
                             **s,
+                            # Shown in the clinic's date format, not as stored (ISO).
+                            "day": dt.date.fromisoformat(s["day"]),
                             "practitioner_name": users.get(s["practitioner"]),
                             "room_name": rooms.get(s["room"]),
                         }
                         for s in course.sessions
                     ],
                     "unplaced": [
-                        (u["index"], u["ru"] if _ru() else u["en"]) for u in course.unplaced
+                        (u["index"], iso_days_localised(u["ru"] if _ru() else u["en"]))
+                        for u in course.unplaced
                     ],
                 }
             )

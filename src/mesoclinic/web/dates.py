@@ -10,10 +10,12 @@ an API value a 422 (`ApiDate`), a file value a row error (`date_check`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from django import forms
 from django.core.exceptions import BadRequest, ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import Field
@@ -77,3 +79,21 @@ class BoundedDateField(forms.DateField):
                 code="out_of_bounds",
                 params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
             )
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def iso_days_localised(text: str) -> str:
+    """`text` with every ISO day (2026-12-01) written in the active language's short date
+    format (01.12.2026, 01/12/2026): the clinical core writes its messages with ISO days,
+    people read them in their own format."""
+
+    def local(match: re.Match) -> str:
+        try:
+            day = dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return match[0]
+        return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+    return _ISO_DAY.sub(local, text)
