@@ -144,6 +144,8 @@ def test_photographs_are_in_the_archive_and_kept_until_retention_ends_then_delet
         assert archive.read(f"photos/photo-{photo.pk}.jpg") == fh.read()
     (text,) = [n for n in archive.namelist() if n.startswith("consents/photo-consent-")]
     assert archive.read(text).decode() == consent.text
+    summary = _pdf_text(archive.read("summary.pdf"))
+    assert f"photo-{photo.pk}.jpg" in summary and "WSRS" in summary
     everything = json.loads(archive.read("fhir-bundle.json"))
     assert {"Media", "Observation"} <= {e["resource"]["resourceType"] for e in everything["entry"]}
 

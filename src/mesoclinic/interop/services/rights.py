@@ -82,6 +82,7 @@ def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
     from mesoclinic.charting.models import SideEffect, TreatmentSession
     from mesoclinic.consultations.models import Consent
     from mesoclinic.patients.models import HistoryFact
+    from mesoclinic.photos.models import Photo, PhotoConsent
 
     kb = load_knowledge()
     clinic = _clinic(patient)
@@ -90,8 +91,10 @@ def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
     )
     base = language.split("-")[0]
 
+    lang = base if base in ("en", "ru") else "en"
+
     def name(code: str, label: str = "") -> str:
-        return label or kb_name(kb, code, base if base in ("en", "ru") else "en") or code
+        return label or kb_name(kb, code, lang) or code
 
     facts = [
         {"kind": f.get_kind_display, "text": name(f.code, f.label), "date": f.on_date}
@@ -146,10 +149,43 @@ def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
                     c.signed_at.astimezone(zone)
                     for c in Consent.objects.filter(patient=patient).order_by("signed_at")
                 ],
+                "photo_consents": [
+                    {
+                        "signed": c.signed_at.astimezone(zone),
+                        "use": c.get_scope_display(),
+                        "withdrawn": c.withdrawn_at.astimezone(zone) if c.withdrawn_at else None,
+                    }
+                    for c in PhotoConsent.objects.filter(patient=patient).order_by("signed_at")
+                ],
+                "photos": [
+                    {
+                        "at": p.taken_at.astimezone(zone),
+                        "zone": name(p.zone_id),
+                        "view": name(p.view_id),
+                        "file": f"photos/photo-{p.pk}.jpg",
+                    }
+                    for p in Photo.objects.filter(patient=patient).order_by("taken_at", "id")
+                ],
+                "scores": [
+                    _score_row(kb, s, lang)
+                    for s in patient.outcome_scores.order_by("scored_on", "id")
+                ],
                 "language": base,
             },
         )
     return HTML(string=html).write_pdf()
+
+
+def _score_row(kb, score, language: str) -> dict:
+    """One outcome score for the summary: the scale's short name and the level's label."""
+    scale = kb.scale.get(score.scale_id)
+    level = scale.level(score.value) if scale is not None else None
+    return {
+        "date": score.scored_on,
+        "scale": scale.short.get(language) if scale is not None else "",
+        "zone": kb_name(kb, score.zone_id, language) if score.zone_id else "",
+        "level": level.label.get(language) if level is not None else score.value,
+    }
 
 
 def subject_access_build(request_id: int) -> SubjectAccessRequest:
