@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -146,6 +147,7 @@ def test_photographs_are_in_the_archive_and_kept_until_retention_ends_then_delet
     assert archive.read(text).decode() == consent.text
     summary = _pdf_text(archive.read("summary.pdf"))
     assert f"photo-{photo.pk}.jpg" in summary and "WSRS" in summary
+    assert not re.search(r"\b(zone|view|scale)\.[a-z]", summary)  # names, never codes
     everything = json.loads(archive.read("fhir-bundle.json"))
     assert {"Media", "Observation"} <= {e["resource"]["resourceType"] for e in everything["entry"]}
 

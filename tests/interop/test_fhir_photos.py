@@ -105,6 +105,10 @@ def test_a_withdrawn_photo_consent_is_inactive_and_its_photos_reach_only_the_own
     (exported,) = [r for r in resources if r["id"] == f"photo-{consent.pk}"]
     validate(exported)
     assert (exported["status"], exported["provision"]["type"]) == ("inactive", "deny")
+    consent.refresh_from_db()
+    assert exported["provision"]["period"]["end"] == consent.withdrawn_at.isoformat().replace(
+        "+00:00", "Z"
+    )
 
     def media_ids(role):
         data = patient_export(scope=world.scope(role), patient=photographed, now=NOW)
