@@ -52,3 +52,38 @@ def record(world, active_plan):  # noqa: F811
     )
     patient.refresh_from_db()
     return patient
+
+
+@pytest.fixture
+def photographed(world, record):
+    """`record` with a photo consent, a photograph of the signed session, a practitioner's
+    score read from it and the patient's own score, all through the services."""
+    from mesoclinic.charting.models import TreatmentSession
+    from mesoclinic.outcomes.services import score_record
+    from tests.photos.conftest import capture, consent_for
+    from tests.photos.images import sharp_jpeg
+
+    session = TreatmentSession.objects.get(patient=record, status="signed")
+    consent_for(world, record)
+    photo = capture(world, record, sharp_jpeg(900, 1200), session=session, keep=True, now=NOW)
+    common = {"patient": record, "session": session, "timepoint": "session", "now": NOW}
+    scope = world.scope("practitioner")
+    score_record(
+        scope=scope,
+        scale_id="scale.wsrs",
+        value="3",
+        rater="investigator",
+        zone_id="zone.cheeks",
+        scored_on=TODAY,
+        photo_id=photo.pk,
+        **common,
+    )
+    score_record(
+        scope=scope,
+        scale_id="scale.pain-vas",
+        value="2",
+        rater="subject",
+        scored_on=TODAY,
+        **common,
+    )
+    return record

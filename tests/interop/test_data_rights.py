@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -115,3 +116,67 @@ def test_erasure_of_a_patient_without_signed_records_anonymises_at_once(world, p
     erasure.refresh_from_db()
     assert erasure.status == ErasureStatus.ANONYMISED
     assert "Brief" not in Patient.objects.get(pk=patient.pk).full_name
+
+
+@pytest.mark.django_db
+def test_photographs_are_in_the_archive_and_kept_until_retention_ends_then_deleted(
+    world, photographed, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from mesoclinic.audit.models import AuditEvent
+    from mesoclinic.interop.models import SubjectAccessRequest
+    from mesoclinic.interop.services import request_erasure, request_subject_access, retention_run
+    from mesoclinic.outcomes.models import OutcomeScore
+    from mesoclinic.photos.models import Photo, PhotoConsent
+
+    world.clinic.locale = "ru"
+    world.clinic.save(update_fields=["locale"])
+    photo = Photo.objects.get(patient=photographed)
+    consent = PhotoConsent.objects.get(patient=photographed)
+    files = (photo.image, photo.thumbnail)
+    with django_capture_on_commit_callbacks(execute=True):
+        access = request_subject_access(photographed, requested_by=world.users["owner"])
+    archive = zipfile.ZipFile(
+        io.BytesIO(bytes(SubjectAccessRequest.objects.get(pk=access.pk).archive))
+    )
+    # The full image, named after its Media in the bundle, and the signed photo consent.
+    with default_storage.open(photo.image, "rb") as fh:
+        assert archive.read(f"photos/photo-{photo.pk}.jpg") == fh.read()
+    (text,) = [n for n in archive.namelist() if n.startswith("consents/photo-consent-")]
+    assert archive.read(text).decode() == consent.text
+    summary = _pdf_text(archive.read("summary.pdf"))
+    assert f"photo-{photo.pk}.jpg" in summary and "WSRS" in summary
+    assert not re.search(r"\b(zone|view|scale)\.[a-z]", summary)  # names, never codes
+    everything = json.loads(archive.read("fhir-bundle.json"))
+    assert {"Media", "Observation"} <= {e["resource"]["resourceType"] for e in everything["entry"]}
+
+    # A photograph taken after the last session moves the end of retention with it.
+    taken = dt.datetime(2027, 3, 2, 10, 0, tzinfo=dt.UTC)
+    Photo.objects.filter(pk=photo.pk).update(taken_at=taken)
+    erasure = request_erasure(photographed, requested_by=world.users["owner"])
+    assert (erasure.jurisdiction, erasure.retain_until) == ("RU", dt.date(2052, 3, 2))
+    # The consent is withdrawn at once, the photographs kept.
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is not None and consent.withdrawal_reason
+    assert erasure.erased["photo_consents_withdrawn"] == 1
+    assert Photo.objects.filter(pk=photo.pk).exists()
+    assert all(default_storage.exists(name) for name in files)
+
+    end = dt.datetime.combine(erasure.retain_until, dt.time(12), tzinfo=dt.UTC)
+    assert retention_run(now=end - dt.timedelta(days=1)) == []
+    assert Photo.objects.filter(pk=photo.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention_run(now=end) == [erasure.pk]
+    assert not Photo.objects.filter(patient=photographed).exists()
+    assert not any(default_storage.exists(name) for name in files)
+    # The scores stay (anonymised with the record), no longer citing a photograph.
+    assert OutcomeScore.objects.filter(patient=photographed, photo__isnull=True).count() == 2
+    # The trail counts, never shows: no file names, no consent text.
+    events = AuditEvent.objects.filter(patient_id=photographed.pk, action="delete")
+    details = [e.detail for e in events.order_by("pk")]
+    assert details[0]["erased"]["photo_consents_withdrawn"] == 1
+    assert details[-1]["photos_deleted"] == 1
+    written = json.dumps(details, ensure_ascii=False)
+    assert all(name not in written for name in files)
+    assert consent.signer_name not in written

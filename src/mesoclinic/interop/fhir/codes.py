@@ -26,6 +26,10 @@ PRODUCT = own("product")
 SIDE_EFFECT = own("side-effect")
 PROCEDURE = own("procedure")
 CONSENT_POLICY = own("consent-policy")
+CONSENT_CATEGORY = own("consent-category")
+PHOTO_VIEW = own("photo-view")
+OUTCOME_SCALES = own("outcome-scales")
+OUTCOME_COMPONENT = own("outcome-component")
 TECHNIQUE_EXTENSION = f"{BASE}/StructureDefinition/technique"
 LOT_IDENTIFIER = f"{BASE}/sid/lot"
 PRODUCT_IDENTIFIER = f"{BASE}/sid/product"
@@ -42,6 +46,7 @@ SYSTEM_OF_PREFIX = {
     "product.": PRODUCT,
     "se.": SIDE_EFFECT,
     "procedure.": PROCEDURE,
+    "view.": PHOTO_VIEW,
 }
 MESOTHERAPY = "procedure.mesotherapy-session"
 

@@ -10,43 +10,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.core.knowledge.lexicon import medicines_find
 from mesoclinic.interop.fhir import codes
+from mesoclinic.interop.fhir.context import Context, Resource, instant
+from mesoclinic.interop.fhir.photos import media, observations, photo_consents
 
-Resource = dict[str, Any]
-
-
-@dataclass
-class Context:
-    """What the builders of one patient share: the patient, the knowledge base, and the
-    practitioners and clinics their resources cite (so those get exported too)."""
-
-    patient: Any
-    kb: Any
-    with_pdfs: bool = True
-    practitioners: set[int] = field(default_factory=set)
-    clinics: set[int] = field(default_factory=set)
-
-    def practitioner(self, user_id: int) -> dict[str, str]:
-        self.practitioners.add(user_id)
-        return {"reference": f"Practitioner/{user_id}"}
-
-    def location(self, clinic_id: int) -> dict[str, str]:
-        self.clinics.add(clinic_id)
-        return {"reference": f"Location/{clinic_id}"}
-
-    @property
-    def subject(self) -> dict[str, str]:
-        return {"reference": f"Patient/{self.patient.pk}"}
-
-
-def _instant(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+_instant = instant
 
 
 def _gender(sex: str) -> str:
@@ -436,8 +409,8 @@ def adverse_events(ctx: Context) -> list[Resource]:
     return out
 
 
-# One builder per resource type of a patient's record, in bundle order. Photos (Media)
-# and outcome scores (Observation) join here as one function each once they exist.
+# One builder per resource type of a patient's record, in bundle order (Media before the
+# Observations that cite them).
 PATIENT_BUILDERS: list[Callable[[Context], list[Resource]]] = [
     patient_resource,
     conditions,
@@ -448,6 +421,9 @@ PATIENT_BUILDERS: list[Callable[[Context], list[Resource]]] = [
     procedures,
     medication_administrations,
     adverse_events,
+    photo_consents,
+    media,
+    observations,
 ]
 
 
@@ -502,9 +478,24 @@ def organisation_resources(
     return out
 
 
-def patient_everything(patient, *, kb=None, with_pdfs: bool = True) -> list[Resource]:
-    """Every resource of one patient's record and the organisation's resources it cites."""
-    ctx = Context(patient=patient, kb=kb or load_knowledge(), with_pdfs=with_pdfs)
+def patient_everything(
+    patient,
+    *,
+    kb=None,
+    with_pdfs: bool = True,
+    hidden_photo_clinics: Collection[int] | None = None,
+) -> list[Resource]:
+    """Every resource of one patient's record and the organisation's resources it cites.
+
+    Photographs taken under a withdrawn consent are exported only from
+    `hidden_photo_clinics` (None: from every clinic), as their pages show them only to
+    the clinic's owner."""
+    ctx = Context(
+        patient=patient,
+        kb=kb or load_knowledge(),
+        with_pdfs=with_pdfs,
+        hidden_photo_clinics=hidden_photo_clinics,
+    )
     own = [r for build in PATIENT_BUILDERS for r in build(ctx)]
     shared = organisation_resources(
         organisation=patient.organisation, clinic_ids=ctx.clinics, user_ids=ctx.practitioners

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from mesoclinic.accounts.models import Role
 from mesoclinic.accounts.scope import Scope, get_scoped_or_404
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -25,7 +26,10 @@ def patient_export(
     scope.require("patients.view_clinical")
     if patient.organisation_id != scope.organisation_id:
         raise PermissionDenied("patient of another organisation")
-    resources = patient_everything(patient)
+    # Photographs under a withdrawn consent only from the clinics the user owns, as on
+    # their pages.
+    owned = [c for c in scope.clinic_ids if Role.OWNER in scope.roles_in(c)]
+    resources = patient_everything(patient, hidden_photo_clinics=owned)
     for resource in resources:
         validate(resource)
     audit_record(

@@ -14,10 +14,12 @@ import json
 import zipfile
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from mesoclinic.accounts.locales import locale_language
 from mesoclinic.accounts.models import Clinic
@@ -26,6 +28,7 @@ from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.interop.fhir.codes import kb_name
 from mesoclinic.interop.fhir.export import bundle, patient_everything
+from mesoclinic.interop.fhir.photos import read_stored
 from mesoclinic.interop.models import (
     ErasureRequest,
     ErasureStatus,
@@ -44,7 +47,8 @@ def _now() -> dt.datetime:
 @transaction.atomic
 def request_subject_access(patient: Patient, requested_by=None) -> SubjectAccessRequest:
     """Record a request for a copy of the patient's data and build the archive in the
-    background (a ZIP: PDF summary in the patient's language, FHIR bundle, signed consents)."""
+    background (a ZIP: PDF summary in the patient's language, FHIR bundle, signed consents,
+    photo consents and the full photographs)."""
     access = SubjectAccessRequest.objects.create(
         organisation_id=patient.organisation_id,
         patient=patient,
@@ -78,6 +82,7 @@ def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
     from mesoclinic.charting.models import SideEffect, TreatmentSession
     from mesoclinic.consultations.models import Consent
     from mesoclinic.patients.models import HistoryFact
+    from mesoclinic.photos.models import Photo, PhotoConsent
 
     kb = load_knowledge()
     clinic = _clinic(patient)
@@ -86,8 +91,10 @@ def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
     )
     base = language.split("-")[0]
 
+    lang = base if base in ("en", "ru") else "en"
+
     def name(code: str, label: str = "") -> str:
-        return label or kb_name(kb, code, base if base in ("en", "ru") else "en") or code
+        return label or kb_name(kb, code, lang) or code
 
     facts = [
         {"kind": f.get_kind_display, "text": name(f.code, f.label), "date": f.on_date}
@@ -142,16 +149,50 @@ def summary_pdf(patient: Patient, *, now: dt.datetime) -> bytes:
                     c.signed_at.astimezone(zone)
                     for c in Consent.objects.filter(patient=patient).order_by("signed_at")
                 ],
+                "photo_consents": [
+                    {
+                        "signed": c.signed_at.astimezone(zone),
+                        "use": c.get_scope_display(),
+                        "withdrawn": c.withdrawn_at.astimezone(zone) if c.withdrawn_at else None,
+                    }
+                    for c in PhotoConsent.objects.filter(patient=patient).order_by("signed_at")
+                ],
+                "photos": [
+                    {
+                        "at": p.taken_at.astimezone(zone),
+                        "zone": name(p.zone_id),
+                        "view": name(p.view_id),
+                        "file": f"photos/photo-{p.pk}.jpg",
+                    }
+                    for p in Photo.objects.filter(patient=patient).order_by("taken_at", "id")
+                ],
+                "scores": [
+                    _score_row(kb, s, lang)
+                    for s in patient.outcome_scores.order_by("scored_on", "id")
+                ],
                 "language": base,
             },
         )
     return HTML(string=html).write_pdf()
 
 
+def _score_row(kb, score, language: str) -> dict:
+    """One outcome score for the summary: the scale's short name and the level's label."""
+    scale = kb.scale.get(score.scale_id)
+    level = scale.level(score.value) if scale is not None else None
+    return {
+        "date": score.scored_on,
+        "scale": scale.short.get(language) if scale is not None else "",
+        "zone": kb_name(kb, score.zone_id, language) if score.zone_id else "",
+        "level": level.label.get(language) if level is not None else score.value,
+    }
+
+
 def subject_access_build(request_id: int) -> SubjectAccessRequest:
     """Build the ZIP of one subject-access request (run by the background task)."""
     from mesoclinic.consultations.documents import consent_pdf
     from mesoclinic.consultations.models import Consent
+    from mesoclinic.photos.models import Photo, PhotoConsent
 
     access = SubjectAccessRequest.objects.select_related("patient__organisation").get(pk=request_id)
     SubjectAccessRequest.objects.filter(pk=access.pk).update(status=JobStatus.RUNNING)
@@ -170,6 +211,17 @@ def subject_access_build(request_id: int) -> SubjectAccessRequest:
                     f"consents/consent-{consent.signed_at:%Y-%m-%d}-{consent.pk}.pdf",
                     consent_pdf(consent=consent),
                 )
+            for photo_consent in PhotoConsent.objects.filter(patient=patient):
+                archive.writestr(
+                    f"consents/photo-consent-{photo_consent.signed_at:%Y-%m-%d}"
+                    f"-{photo_consent.pk}.txt",
+                    photo_consent.text,
+                )
+            # The full photographs, named after their Media ids in the bundle.
+            for photo in Photo.objects.filter(patient=patient).order_by("taken_at", "id"):
+                image = read_stored(photo.image)
+                if image is not None:
+                    archive.writestr(f"photos/photo-{photo.pk}.jpg", image)
     except Exception as exc:
         SubjectAccessRequest.objects.filter(pk=access.pk).update(
             status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=_now()
@@ -198,9 +250,11 @@ def retention_years(jurisdiction: str) -> int:
 
 
 def last_signed_record(patient: Patient) -> dt.date | None:
-    """The day of the patient's latest signed clinical record (session or consent)."""
+    """The day of the patient's latest clinical record kept for the retention period: a
+    signed session or consent, a clinical photograph or a signed photo consent."""
     from mesoclinic.charting.models import TreatmentSession
     from mesoclinic.consultations.models import Consent
+    from mesoclinic.photos.models import Photo, PhotoConsent
 
     days = []
     last_session = TreatmentSession.objects.filter(patient=patient, status="signed").aggregate(
@@ -211,6 +265,10 @@ def last_signed_record(patient: Patient) -> dt.date | None:
     last_consent = Consent.objects.filter(patient=patient).aggregate(d=Max("signed_at"))["d"]
     if last_consent:
         days.append(last_consent.date())
+    for model, field in ((Photo, "taken_at"), (PhotoConsent, "signed_at")):
+        last = model.objects.filter(patient=patient).aggregate(d=Max(field))["d"]
+        if last:
+            days.append(last.date())
     return max(days) if days else None
 
 
@@ -221,17 +279,28 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _erasure_reason(patient: Patient) -> str:
+    """The withdrawal reason stored on photo consents, in the clinic's language."""
+    clinic = _clinic(patient)
+    locale = clinic.locale if clinic else None
+    language = locale_language(language=locale, clinic_locale=locale)
+    with translation.override(language):
+        return gettext("The patient asked for their data to be erased.")
+
+
 @transaction.atomic
 def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> ErasureRequest:
     """Record an erasure request and erase at once what no law requires us to keep.
 
     Erased now: contact details, search keys, availability, calendar feeds, imported
-    facts not confirmed, subject-access archives; the data-processing consent is
-    withdrawn and future appointments cancelled. Signed clinical records (sessions,
-    consents, history) are kept until the retention period of the clinic's
-    jurisdiction ends after the last of them; `retention_run` then anonymises the
-    patient. The audit trail records what was erased, never the erased values.
+    facts not confirmed, subject-access archives; the data-processing consent and
+    the photo consents are withdrawn and future appointments cancelled. Signed
+    clinical records (sessions, consents, history, photographs) are kept until the
+    retention period of the clinic's jurisdiction ends after the last of them;
+    `retention_run` then anonymises the patient and deletes the photographs. The
+    audit trail records what was erased (how many), never the erased values.
     """
+    from mesoclinic.photos.models import PhotoConsent
     from mesoclinic.scheduling.models import ACTIVE_STATUSES, CalendarFeed, PatientAvailability
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -249,6 +318,14 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
         "access_archives": SubjectAccessRequest.objects.filter(
             patient=patient, archive__isnull=False
         ).update(archive=None),
+        # Withdrawn like any other: the photographs are hidden from then on.
+        "photo_consents_withdrawn": PhotoConsent.objects.filter(
+            patient=patient, withdrawn_at__isnull=True
+        ).update(
+            withdrawn_at=now,
+            withdrawn_by=requested_by,
+            withdrawal_reason=_erasure_reason(patient),
+        ),
     }
     future = patient.appointments.filter(status__in=ACTIVE_STATUSES, starts_at__gt=now).exclude(
         status="done"
@@ -307,9 +384,11 @@ def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
     patient.weight_kg = None
     patient.weight_date = None
     patient.data_consent_notice = ""
+    patient.photo_consent = False
     _search_keys_refresh(patient)
     patient.save()
     _tokens_refresh(patient)
+    photos = _photos_delete(patient)
     ErasureRequest.objects.filter(pk=erasure.pk).update(
         status=ErasureStatus.ANONYMISED, anonymised_at=now
     )
@@ -317,8 +396,28 @@ def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
         action=AuditAction.DELETE,
         organisation_id=patient.organisation_id,
         patient_id=patient.pk,
-        detail={"erasure": erasure.pk, "anonymised": True},
+        detail={"erasure": erasure.pk, "anonymised": True, "photos_deleted": photos},
     )
+
+
+def _photos_delete(patient: Patient) -> int:
+    """Delete the patient's photographs; their files (image and thumbnail) leave the
+    storage once the transaction commits. The outcome scores read from them stay,
+    no longer citing a photograph. Returns how many."""
+    from mesoclinic.outcomes.models import OutcomeScore
+    from mesoclinic.photos.models import Photo
+
+    photos = Photo.objects.filter(patient=patient)
+    names = [n for pair in photos.values_list("image", "thumbnail") for n in pair if n]
+    OutcomeScore.objects.filter(photo__in=photos).update(photo=None)
+    count = photos.delete()[0]
+
+    def remove_files() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(remove_files)
+    return count
 
 
 def retention_run(*, now: dt.datetime) -> list[int]:
