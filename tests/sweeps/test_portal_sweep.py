@@ -28,6 +28,7 @@ OWNED = {
     "portal:consent": "patient",
     "portal:consent_pdf": "patient",
     "portal:aftercare_pdf": "patient",
+    "portal:my_data_download": "patient",
 }
 NOT_SWEPT = {"portal:invite"}
 

@@ -19,4 +19,8 @@ urlpatterns = [
     path("consents/signed/<int:consent_id>.pdf", views.consent_pdf, name="consent_pdf"),
     path("treatments/", views.treatments, name="treatments"),
     path("treatments/<int:session_id>/aftercare.pdf", views.aftercare_pdf, name="aftercare_pdf"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/copy/", views.my_data_copy, name="my_data_copy"),
+    path("my-data/copies/<int:access_id>.zip", views.my_data_download, name="my_data_download"),
+    path("my-data/erasure/", views.my_data_erasure, name="my_data_erasure"),
 ]

@@ -23,6 +23,11 @@ from mesoclinic.portal.services import (
     appointment_cancel_online,
     clinic_settings,
     code_send,
+    data_copies,
+    data_copy_download,
+    data_copy_request,
+    data_erasure_request,
+    data_erasures,
     dates_propose,
     eligibility_check,
     invite_accept,
@@ -464,3 +469,60 @@ def aftercare_pdf(request, session_id: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="aftercare-{session.pk}.pdf"'
     return response
+
+
+def _my_data_page(request, erasure_form=None, status=200):
+    patient = request.patient
+    copies = list(data_copies(patient=patient)[:5])
+    _audit_read(request, patient, view="my_data")
+    return render(
+        request,
+        "portal/my_data.html",
+        {
+            "copies": copies,
+            "preparing": any(c.status in ("pending", "running") for c in copies),
+            "erasures": list(data_erasures(patient=patient)),
+            "erasure_form": erasure_form or forms.ErasureRequestForm(),
+            "clinic": request.portal_clinic,
+        },
+        status=status,
+    )
+
+
+@patient_required
+def my_data(request):
+    return _my_data_page(request)
+
+
+@require_POST
+@patient_required
+def my_data_copy(request):
+    data_copy_request(patient=request.patient)
+    messages.success(
+        request, _("We are preparing your copy. It appears on this page when it is ready.")
+    )
+    return redirect("portal:my_data")
+
+
+@patient_required
+def my_data_download(request, access_id: int):
+    access, archive = data_copy_download(
+        patient=request.patient, access_id=access_id, request=request
+    )
+    response = HttpResponse(archive, content_type="application/zip")
+    when = timezone.localtime(access.requested_at).strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{when}.zip"'
+    return response
+
+
+@require_POST
+@patient_required
+def my_data_erasure(request):
+    form = forms.ErasureRequestForm(request.POST)
+    if not form.is_valid():
+        return _my_data_page(request, erasure_form=form, status=400)
+    erasure = data_erasure_request(patient=request.patient, reason=form.cleaned_data["reason"])
+    clinic = request.portal_clinic
+    request.session.flush()  # the account is closed: nothing of the session survives
+    request.patient = None
+    return render(request, "portal/erasure_received.html", {"erasure": erasure, "clinic": clinic})
