@@ -24,6 +24,7 @@ from tests.sweeps.test_url_sweep import _fill, _walk, _writes
 OWNED = {
     "portal:book": "clinic",
     "portal:appointment": "patient",
+    "portal:appointment_move": "patient",
     "portal:appointment_ics": "patient",
     "portal:consent": "patient",
     "portal:consent_pdf": "patient",

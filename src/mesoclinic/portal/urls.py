@@ -14,6 +14,7 @@ urlpatterns = [
     path("questionnaire/", views.questionnaire, name="questionnaire"),
     path("book/<int:service_id>/", views.book, name="book"),
     path("visits/<int:appointment_id>/", views.appointment, name="appointment"),
+    path("visits/<int:appointment_id>/move/", views.appointment_move, name="appointment_move"),
     path("visits/<int:appointment_id>/calendar.ics", views.appointment_ics, name="appointment_ics"),
     path("consents/<int:plan_id>/", views.consent, name="consent"),
     path("consents/signed/<int:consent_id>.pdf", views.consent_pdf, name="consent_pdf"),

@@ -21,6 +21,7 @@ from mesoclinic.portal import forms
 from mesoclinic.portal.models import OnlineService, PortalAccount
 from mesoclinic.portal.services import (
     appointment_cancel_online,
+    appointment_reschedule_online,
     clinic_settings,
     code_send,
     data_copies,
@@ -318,22 +319,69 @@ def _appointment(request, appointment_id: int) -> Appointment:
     )
 
 
+def _appointment_page(request, appt, *, error=None, move_form=None, status=200):
+    zone = appt.clinic.zone
+    if move_form is None:
+        local = appt.starts_at.astimezone(zone)
+        move_form = forms.SessionDateForm(
+            prefix="move", initial={"day": local.date(), "time": local.strftime("%H:%M")}
+        )
+    policy = clinic_settings(appt.clinic)
+    _audit_read(request, appt, view="appointment")
+    return render(
+        request,
+        "portal/appointment.html",
+        {
+            "appointment": appt,
+            "error": error,
+            "move_form": move_form,
+            "changeable": appt.status in ("booked", "confirmed")
+            and appt.starts_at - timezone.now() >= dt.timedelta(hours=policy.change_until_hours),
+            "policy": policy,
+        },
+        status=status,
+    )
+
+
 @patient_required
 def appointment(request, appointment_id: int):
     appt = _appointment(request, appointment_id)
-    error = None
     if request.method == "POST":
         try:
             appointment_cancel_online(
                 patient=request.patient, appointment=appt, now=timezone.now(), request=request
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            return _appointment_page(request, appt, error=" ".join(exc.messages), status=400)
+        messages.success(request, _("Your visit is cancelled."))
+        return redirect("portal:home")
+    return _appointment_page(request, appt)
+
+
+@patient_required
+def appointment_move(request, appointment_id: int):
+    """Another date and time for the visit, within the clinic's policy and the course."""
+    appt = _appointment(request, appointment_id)
+    if request.method != "POST":
+        return _appointment_page(request, appt)
+    form = forms.SessionDateForm(request.POST, prefix="move")
+    if form.is_valid():
+        starts_at = _aware(form.cleaned_data["day"], form.cleaned_data["time"], appt.clinic.zone)
+        try:
+            appointment_reschedule_online(
+                patient=request.patient,
+                appointment=appt,
+                starts_at=starts_at,
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
         else:
-            messages.success(request, _("Your visit is cancelled."))
-            return redirect("portal:home")
-    _audit_read(request, appt, view="appointment")
-    return render(request, "portal/appointment.html", {"appointment": appt, "error": error})
+            messages.success(request, _("Your visit is moved. The clinic has been told."))
+            return redirect("portal:appointment", appt.pk)
+    appt.refresh_from_db()
+    return _appointment_page(request, appt, move_form=form, status=400)
 
 
 @patient_required

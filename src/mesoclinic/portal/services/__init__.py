@@ -15,7 +15,9 @@ from mesoclinic.portal.services.access import (  # noqa: F401
 from mesoclinic.portal.services.booking import (  # noqa: F401
     Eligibility,
     appointment_cancel_online,
+    appointment_reschedule_online,
     clinic_settings,
+    course_check,
     dates_propose,
     eligibility_check,
     interval_window,
