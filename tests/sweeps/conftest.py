@@ -185,6 +185,18 @@ def org_data_build(world) -> OrgData:
         knowledge_version="sweep",
         booked_at=now,
     )
+    from mesoclinic.portal.models import OnlineChange
+
+    online_change = OnlineChange.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        patient=patient,
+        appointment=day.appointment,
+        kind="reschedule",
+        old_starts_at=day.appointment.starts_at,
+        new_starts_at=day.appointment.starts_at,
+        changed_at=now,
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -238,6 +250,7 @@ def org_data_build(world) -> OrgData:
             "photo_id": photo.pk,
             "questionnaire_id": questionnaire.pk,
             "online_booking_id": online_booking.pk,
+            "online_change_id": online_change.pk,
             "service_id": service.pk,
         },
     )

@@ -24,10 +24,12 @@ from tests.sweeps.test_url_sweep import _fill, _walk, _writes
 OWNED = {
     "portal:book": "clinic",
     "portal:appointment": "patient",
+    "portal:appointment_move": "patient",
     "portal:appointment_ics": "patient",
     "portal:consent": "patient",
     "portal:consent_pdf": "patient",
     "portal:aftercare_pdf": "patient",
+    "portal:my_data_download": "patient",
 }
 NOT_SWEPT = {"portal:invite"}
 
@@ -105,3 +107,27 @@ def test_other_patients_and_staff_never_reach_a_patients_portal_objects(two_orgs
                 assert response.url.startswith("/portal/sign-in/"), (role, name, url)
     assert _writes() == writes
     print(f"\nportal: {len(portal_urls_with_ids())} URLs, {tried} refused requests")
+
+
+# Portal pages without an id that act on the signed-in patient's own data.
+MY_DATA = ("/portal/my-data/", "/portal/my-data/copy/", "/portal/my-data/erasure/")
+
+
+@pytest.mark.django_db
+def test_my_data_pages_need_a_patient_session(world):
+    """No staff session and no visitor reaches My data; nothing is requested or erased."""
+    from mesoclinic.interop.models import ErasureRequest, SubjectAccessRequest
+
+    clients = [Client()]
+    for role in Role:
+        staff = Client()
+        staff.force_login(world.users[role.value])
+        clients.append(staff)
+    for client in clients:
+        for url in MY_DATA:
+            for method in (client.get, client.post):
+                response = method(url, {"confirm": "on"})
+                assert response.status_code in (302, 405), url
+                if response.status_code == 302:
+                    assert response.url.startswith("/portal/sign-in/"), url
+    assert not SubjectAccessRequest.objects.exists() and not ErasureRequest.objects.exists()

@@ -101,6 +101,7 @@ NEEDS = {
     "portal_staff:invite": "patients.edit_demographics",
     "portal_staff:questionnaire": "patients.view_clinical",
     "portal_staff:booking_seen": "schedule.book",
+    "portal_staff:change_seen": "schedule.book",
     "portal_staff:clinic": "clinic.manage",
 }
 # Token URLs: no session.

@@ -181,3 +181,16 @@ class OnlineServiceForm(forms.Form):
         self.fields["practitioner"].queryset = User.objects.filter(
             memberships__clinic=clinic, memberships__role=Role.PRACTITIONER, is_active=True
         ).distinct()
+
+
+class ErasureRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Anything you would like the clinic to know (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        required=False,
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand what will be erased and what the clinic must keep"),
+        error_messages={"required": _("Please tick the box to confirm.")},
+    )

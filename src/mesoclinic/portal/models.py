@@ -202,3 +202,44 @@ class OnlineBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} — {self.service} ({self.booked_at:%Y-%m-%d})"
+
+
+class ChangeKind(models.TextChoices):
+    RESCHEDULE = "reschedule", _("Moved")
+    CANCEL = "cancel", _("Cancelled")
+
+
+class OnlineChange(models.Model):
+    """A visit the patient moved or cancelled online: the front desk reviews it."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="online_changes"
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", on_delete=models.PROTECT, related_name="online_changes"
+    )
+    kind = models.CharField(max_length=12, choices=ChangeKind.choices)
+    old_starts_at = models.DateTimeField()
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change made online")
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in ChangeKind]),
+                name="online_change_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} — {self.get_kind_display()} ({self.changed_at:%Y-%m-%d})"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope, scoped
-from mesoclinic.portal.models import OnlineBooking, Questionnaire
+from mesoclinic.portal.models import OnlineBooking, OnlineChange, Questionnaire
 
 REVIEW_ROWS = 20
 
 
 def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
-    """Online bookings nobody has marked seen and questionnaires nobody has confirmed."""
+    """Online bookings and visits moved or cancelled online that nobody has marked seen,
+    and questionnaires nobody has confirmed."""
     bookings = (
         scoped(OnlineBooking, scope, permission="schedule.view")
         .filter(clinic=clinic, reviewed_at__isnull=True)
@@ -23,8 +24,15 @@ def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
         .select_related("patient")
         .order_by("submitted_at", "pk")[:REVIEW_ROWS]
     )
+    changes = (
+        scoped(OnlineChange, scope, permission="schedule.view")
+        .filter(clinic=clinic, reviewed_at__isnull=True)
+        .select_related("patient", "clinic")
+        .order_by("changed_at", "pk")[:REVIEW_ROWS]
+    )
     return {
         "bookings": list(bookings),
+        "changes": list(changes),
         "questionnaires": list(questionnaires),
         "clinical": scope.can_in("patients.view_clinical", clinic.pk),
     }

@@ -15,5 +15,10 @@ urlpatterns = [
         staff_views.booking_review_view,
         name="booking_seen",
     ),
+    path(
+        "changes/<int:online_change_id>/seen/",
+        staff_views.change_review_view,
+        name="change_seen",
+    ),
     path("clinics/<int:clinic_id>/", staff_views.clinic_portal_view, name="clinic"),
 ]

@@ -15,7 +15,7 @@ from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.patients.models import HistoryFact
 from mesoclinic.patients.selectors import patient_get
-from mesoclinic.portal.models import OnlineBooking, Questionnaire
+from mesoclinic.portal.models import OnlineBooking, OnlineChange, Questionnaire
 from mesoclinic.portal.services import portal_invite, questionnaire_confirm
 
 
@@ -92,6 +92,27 @@ def booking_review_view(request, online_booking_id: int):
             request=request,
             obj=booking,
             patient_id=booking.patient_id,
+            detail={"reviewed": True},
+        )
+    messages.success(request, _("Marked as seen."))
+    return redirect("home")
+
+
+@require_POST
+@login_required
+def change_review_view(request, online_change_id: int):
+    change = get_in_clinic_or_404(
+        OnlineChange, request.scope, permission="schedule.book", pk=online_change_id
+    )
+    if change.reviewed_at is None:
+        OnlineChange.objects.filter(pk=change.pk, reviewed_at__isnull=True).update(
+            reviewed_by_id=request.scope.user_id, reviewed_at=timezone.now()
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            obj=change,
+            patient_id=change.patient_id,
             detail={"reviewed": True},
         )
     messages.success(request, _("Marked as seen."))

@@ -21,8 +21,14 @@ from mesoclinic.portal import forms
 from mesoclinic.portal.models import OnlineService, PortalAccount
 from mesoclinic.portal.services import (
     appointment_cancel_online,
+    appointment_reschedule_online,
     clinic_settings,
     code_send,
+    data_copies,
+    data_copy_download,
+    data_copy_request,
+    data_erasure_request,
+    data_erasures,
     dates_propose,
     eligibility_check,
     invite_accept,
@@ -313,22 +319,69 @@ def _appointment(request, appointment_id: int) -> Appointment:
     )
 
 
+def _appointment_page(request, appt, *, error=None, move_form=None, status=200):
+    zone = appt.clinic.zone
+    if move_form is None:
+        local = appt.starts_at.astimezone(zone)
+        move_form = forms.SessionDateForm(
+            prefix="move", initial={"day": local.date(), "time": local.strftime("%H:%M")}
+        )
+    policy = clinic_settings(appt.clinic)
+    _audit_read(request, appt, view="appointment")
+    return render(
+        request,
+        "portal/appointment.html",
+        {
+            "appointment": appt,
+            "error": error,
+            "move_form": move_form,
+            "changeable": appt.status in ("booked", "confirmed")
+            and appt.starts_at - timezone.now() >= dt.timedelta(hours=policy.change_until_hours),
+            "policy": policy,
+        },
+        status=status,
+    )
+
+
 @patient_required
 def appointment(request, appointment_id: int):
     appt = _appointment(request, appointment_id)
-    error = None
     if request.method == "POST":
         try:
             appointment_cancel_online(
                 patient=request.patient, appointment=appt, now=timezone.now(), request=request
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            return _appointment_page(request, appt, error=" ".join(exc.messages), status=400)
+        messages.success(request, _("Your visit is cancelled."))
+        return redirect("portal:home")
+    return _appointment_page(request, appt)
+
+
+@patient_required
+def appointment_move(request, appointment_id: int):
+    """Another date and time for the visit, within the clinic's policy and the course."""
+    appt = _appointment(request, appointment_id)
+    if request.method != "POST":
+        return _appointment_page(request, appt)
+    form = forms.SessionDateForm(request.POST, prefix="move")
+    if form.is_valid():
+        starts_at = _aware(form.cleaned_data["day"], form.cleaned_data["time"], appt.clinic.zone)
+        try:
+            appointment_reschedule_online(
+                patient=request.patient,
+                appointment=appt,
+                starts_at=starts_at,
+                now=timezone.now(),
+                request=request,
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
         else:
-            messages.success(request, _("Your visit is cancelled."))
-            return redirect("portal:home")
-    _audit_read(request, appt, view="appointment")
-    return render(request, "portal/appointment.html", {"appointment": appt, "error": error})
+            messages.success(request, _("Your visit is moved. The clinic has been told."))
+            return redirect("portal:appointment", appt.pk)
+    appt.refresh_from_db()
+    return _appointment_page(request, appt, move_form=form, status=400)
 
 
 @patient_required
@@ -464,3 +517,60 @@ def aftercare_pdf(request, session_id: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="aftercare-{session.pk}.pdf"'
     return response
+
+
+def _my_data_page(request, erasure_form=None, status=200):
+    patient = request.patient
+    copies = list(data_copies(patient=patient)[:5])
+    _audit_read(request, patient, view="my_data")
+    return render(
+        request,
+        "portal/my_data.html",
+        {
+            "copies": copies,
+            "preparing": any(c.status in ("pending", "running") for c in copies),
+            "erasures": list(data_erasures(patient=patient)),
+            "erasure_form": erasure_form or forms.ErasureRequestForm(),
+            "clinic": request.portal_clinic,
+        },
+        status=status,
+    )
+
+
+@patient_required
+def my_data(request):
+    return _my_data_page(request)
+
+
+@require_POST
+@patient_required
+def my_data_copy(request):
+    data_copy_request(patient=request.patient)
+    messages.success(
+        request, _("We are preparing your copy. It appears on this page when it is ready.")
+    )
+    return redirect("portal:my_data")
+
+
+@patient_required
+def my_data_download(request, access_id: int):
+    access, archive = data_copy_download(
+        patient=request.patient, access_id=access_id, request=request
+    )
+    response = HttpResponse(archive, content_type="application/zip")
+    when = timezone.localtime(access.requested_at).strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{when}.zip"'
+    return response
+
+
+@require_POST
+@patient_required
+def my_data_erasure(request):
+    form = forms.ErasureRequestForm(request.POST)
+    if not form.is_valid():
+        return _my_data_page(request, erasure_form=form, status=400)
+    erasure = data_erasure_request(patient=request.patient, reason=form.cleaned_data["reason"])
+    clinic = request.portal_clinic
+    request.session.flush()  # the account is closed: nothing of the session survives
+    request.patient = None
+    return render(request, "portal/erasure_received.html", {"erasure": erasure, "clinic": clinic})

@@ -19,6 +19,7 @@ from mesoclinic.charting.models import Addendum, SessionStatus, SideEffect, Trea
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
 from mesoclinic.core.agenda import free_gaps, ranges_intersect, utilisation
 from mesoclinic.core.screening import add_months
+from mesoclinic.interop.models import ErasureRequest
 from mesoclinic.inventory.models import Lot, LotStatus, StockBalance
 from mesoclinic.inventory.selectors import adverse_event_signals, stock_low
 from mesoclinic.outcomes.selectors import followups_due
@@ -497,4 +498,10 @@ def owner_home(*, scope: Scope, clinic: Clinic | None, now: dt.datetime, languag
         "signals": signals,
         "followups": Capped.of(followups_due(scope=scope, today=today, limit=LIST_CAP + 1)),
         "utilisation": [week_utilisation(scope=scope, clinic=c, now=now) for c in clinics],
+        "erasures": Capped.of(
+            scoped(ErasureRequest, scope, permission="clinic.manage")
+            .filter(requested_by__isnull=True, requested_at__gte=now - dt.timedelta(days=30))
+            .select_related("patient")
+            .order_by("-requested_at", "-pk")[: LIST_CAP + 1]
+        ),
     }

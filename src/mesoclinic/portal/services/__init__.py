@@ -1,4 +1,4 @@
-"""The patient portal's services: access, questionnaire, booking."""
+"""The patient portal's services: access, questionnaire, booking, records, my data."""
 
 from mesoclinic.portal.services.access import (  # noqa: F401
     SigninLocked,
@@ -15,7 +15,9 @@ from mesoclinic.portal.services.access import (  # noqa: F401
 from mesoclinic.portal.services.booking import (  # noqa: F401
     Eligibility,
     appointment_cancel_online,
+    appointment_reschedule_online,
     clinic_settings,
+    course_check,
     dates_propose,
     eligibility_check,
     interval_window,
@@ -35,4 +37,11 @@ from mesoclinic.portal.services.records import (  # noqa: F401
     consent_sign_online,
     plans_to_consent,
     typed_signature,
+)
+from mesoclinic.portal.services.rights import (  # noqa: F401
+    data_copies,
+    data_copy_download,
+    data_copy_request,
+    data_erasure_request,
+    data_erasures,
 )

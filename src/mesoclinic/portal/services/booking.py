@@ -18,10 +18,22 @@ from mesoclinic.consultations.engine import plan_screen
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.selectors import screening_facts
-from mesoclinic.portal.models import OnlineBooking, OnlineService, PortalSettings, ServiceKind
+from mesoclinic.portal.models import (
+    ChangeKind,
+    OnlineBooking,
+    OnlineChange,
+    OnlineService,
+    PortalSettings,
+    ServiceKind,
+)
 from mesoclinic.portal.services.access import portal_actor, portal_scope
 from mesoclinic.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
-from mesoclinic.scheduling.services import appointment_book, appointment_status_set, slot_check
+from mesoclinic.scheduling.services import (
+    appointment_book,
+    appointment_reschedule,
+    appointment_status_set,
+    slot_check,
+)
 
 # The nominal dose screened online: eligibility is about the patient, the dose is the
 # clinician's decision at the visit (and is screened then).
@@ -282,7 +294,8 @@ def appointment_cancel_online(
     scope = portal_scope(
         patient=patient, clinic=appointment.clinic, roles=frozenset({Role.RECEPTIONIST})
     )
-    return appointment_status_set(
+    old_starts_at = appointment.starts_at
+    cancelled = appointment_status_set(
         scope=scope,
         appointment=appointment,
         status=AppointmentStatus.CANCELLED,
@@ -290,3 +303,173 @@ def appointment_cancel_online(
         reason=_("Cancelled by the patient online"),
         request=request,
     )
+    _change_record(
+        patient=patient,
+        appointment=cancelled,
+        kind=ChangeKind.CANCEL,
+        old_starts_at=old_starts_at,
+        now=now,
+        request=request,
+    )
+    return cancelled
+
+
+def _change_record(
+    *, patient, appointment, kind, old_starts_at, now, request=None, new_starts_at=None
+) -> OnlineChange:
+    """The clinic hears of it: a row on the front desk's "From the patient portal" panel."""
+    change = OnlineChange.objects.create(
+        organisation_id=patient.organisation_id,
+        clinic_id=appointment.clinic_id,
+        patient=patient,
+        appointment=appointment,
+        kind=kind,
+        old_starts_at=old_starts_at,
+        new_starts_at=new_starts_at,
+        changed_at=now,
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        request=request,
+        actor=portal_actor(organisation_id=patient.organisation_id),
+        organisation_id=patient.organisation_id,
+        obj=change,
+        patient_id=patient.pk,
+        detail={
+            "portal": True,
+            "appointment": appointment.pk,
+            "kind": kind,
+            "from": old_starts_at.isoformat(),
+            "to": new_starts_at.isoformat() if new_starts_at else None,
+        },
+    )
+    return change
+
+
+def _course_of(appointment: Appointment) -> tuple[list[Appointment], tuple[int, int]] | None:
+    """The other visits of the appointment's course and the days allowed between two, or
+    None for a visit that is not part of a course."""
+    for booking in OnlineBooking.objects.filter(patient_id=appointment.patient_id).select_related(
+        "service"
+    ):
+        if appointment.pk in booking.appointment_ids and len(booking.appointment_ids) > 1:
+            others = Appointment.objects.filter(
+                pk__in=booking.appointment_ids, status__in=ACTIVE_STATUSES
+            ).exclude(pk=appointment.pk)
+            return list(others), interval_window(booking.service)
+    if appointment.plan_id:
+        from mesoclinic.consultations.models import TreatmentPlan
+
+        plan = TreatmentPlan.objects.filter(
+            pk=appointment.plan_id, patient_id=appointment.patient_id
+        ).first()
+        if plan is not None and plan.sessions > 1:
+            others = Appointment.objects.filter(
+                patient_id=appointment.patient_id,
+                plan_id=plan.pk,
+                status__in=ACTIVE_STATUSES,
+            ).exclude(pk=appointment.pk)
+            return list(others), (plan.interval_min_days, plan.interval_max_days)
+    return None
+
+
+def course_check(*, appointment: Appointment, starts_at: dt.datetime) -> None:
+    """Refuse a new date that puts the visit too close to, or too far from, the course's
+    visits before and after it."""
+    course = _course_of(appointment)
+    if course is None:
+        return
+    others, (low, high) = course
+    zone = appointment.clinic.zone
+    before = [a for a in others if a.starts_at < starts_at]
+    after = [a for a in others if a.starts_at >= starts_at]
+    pairs = []
+    if before:
+        pairs.append((max(before, key=lambda a: a.starts_at).starts_at, starts_at))
+    if after:
+        pairs.append((starts_at, min(after, key=lambda a: a.starts_at).starts_at))
+    for first, second in pairs:
+        gap = (second.astimezone(zone).date() - first.astimezone(zone).date()).days
+        if not low <= gap <= high:
+            other = first if second == starts_at else second
+            raise ValidationError(
+                _(
+                    "%(day)s is %(gap)s days from your visit on %(other)s; visits of this "
+                    "course are %(low)s to %(high)s days apart."
+                )
+                % {
+                    "day": _day(starts_at, zone),
+                    "other": _day(other, zone),
+                    "gap": gap,
+                    "low": low,
+                    "high": high,
+                }
+            )
+
+
+@transaction.atomic
+def appointment_reschedule_online(
+    *,
+    patient: Patient,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+    request=None,
+) -> Appointment:
+    """A patient moves a visit of theirs within the clinic's policy: not later than the
+    policy allows before the visit, not closer than that to now, and inside the course's
+    interval windows with the visits before and after it. All or nothing; the clinic is
+    told on the front desk's home page."""
+    if appointment.patient_id != patient.pk:
+        raise ValidationError(_("Unknown appointment."))
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+        raise ValidationError(
+            _("This visit can no longer be moved online. Please call the clinic.")
+        )
+    policy = clinic_settings(appointment.clinic)
+    hours = policy.change_until_hours
+    if appointment.starts_at - now < dt.timedelta(hours=hours):
+        raise ValidationError(
+            _("Visits can be changed online up to %(hours)s hours before. Please call the clinic.")
+            % {"hours": hours}
+        )
+    soonest = max(hours, policy.lead_time_hours)
+    if starts_at - now < dt.timedelta(hours=soonest):
+        raise ValidationError(
+            _("Choose a time at least %(hours)s hours from now.") % {"hours": soonest}
+        )
+    if starts_at == appointment.starts_at:
+        raise ValidationError(_("This is the time already booked: choose another."))
+    course_check(appointment=appointment, starts_at=starts_at)
+    scope = portal_scope(
+        patient=patient, clinic=appointment.clinic, roles=frozenset({Role.RECEPTIONIST})
+    )
+    old_starts_at = appointment.starts_at
+    try:
+        moved = appointment_reschedule(
+            scope=scope,
+            appointment=appointment,
+            starts_at=starts_at,
+            expected_version=appointment.version,
+            now=now,
+            request=request,
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            _("%(day)s at %(time)s is not available: %(why)s Choose another time.")
+            % {
+                "day": _day(starts_at, appointment.clinic.zone),
+                "time": starts_at.astimezone(appointment.clinic.zone).strftime("%H:%M"),
+                "why": " ".join(exc.messages),
+            }
+        ) from exc
+    _change_record(
+        patient=patient,
+        appointment=moved,
+        kind=ChangeKind.RESCHEDULE,
+        old_starts_at=old_starts_at,
+        new_starts_at=moved.starts_at,
+        now=now,
+        request=request,
+    )
+    return moved
