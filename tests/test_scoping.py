@@ -12,7 +12,9 @@ from mesoclinic.patients.models import Patient
 from mesoclinic.patients.selectors import patient_list
 
 # Tables that are not clinical data of one organisation.
-NOT_ORGANISATION_DATA = {"accounts.Organisation", "accounts.User"}
+# The worker's queue holds task paths and the ids they take, never patient data; the work
+# it does is shown through jobs.BackgroundJob, which carries the organisation.
+NOT_ORGANISATION_DATA = {"accounts.Organisation", "accounts.User", "jobs.QueuedTask"}
 
 
 def client_for(user) -> Client:

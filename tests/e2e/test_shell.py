@@ -11,7 +11,7 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
 
 EXPECTED_NAV = {
-    "owner": ["home", "patients", "schedule", "inventory", "audit", "clinic"],
+    "owner": ["home", "patients", "schedule", "inventory", "outcomes", "audit", "clinic", "jobs"],
     "practitioner": ["home", "patients", "schedule", "sessions", "inventory"],
     "nurse": ["home", "patients", "schedule", "sessions", "inventory"],
     "receptionist": ["home", "patients", "schedule"],

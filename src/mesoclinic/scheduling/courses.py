@@ -602,10 +602,16 @@ def _changed_since(future, expected_versions: dict[int, int] | None) -> int | st
 
 
 def message_text(msg) -> str:
-    """A planner message in the user's language, its days in the user's date format."""
+    """A planner message (a Message, or an Unplaced or Relaxation with its message_en/_ru)
+    in the user's language, its days in the user's date format."""
     from mesoclinic.web.dates import iso_days_localised
 
-    return iso_days_localised(msg.ru if (get_language() or "en").startswith("ru") else msg.en)
+    ru = (get_language() or "en").startswith("ru")
+    if hasattr(msg, "message_en"):
+        text = msg.message_ru if ru else msg.message_en
+    else:
+        text = msg.ru if ru else msg.en
+    return iso_days_localised(text)
 
 
 def patient_courses_to_book(*, scope: Scope, patient) -> list[tuple[object, CourseState]]:
