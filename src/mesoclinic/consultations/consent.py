@@ -154,3 +154,19 @@ def text_blocks(text: str) -> list[dict]:
         elif line.strip():
             blocks.append({"type": "p", "text": line})
     return blocks
+
+
+def plan_consent_text(plan, *, today: dt.date) -> str:
+    """The consent text of `plan` as its own clinic and practitioner give it: the one text
+    every consent page shows and `consent_sign` stores, so what is read is what is signed."""
+    from mesoclinic.accounts.models import Clinic, User
+
+    clinic = Clinic.objects.get(pk=plan.clinic_id)
+    return consent_text(
+        plan=plan,
+        patient=plan.patient,
+        clinic_name=clinic.name,
+        practitioner_name=str(User.objects.get(pk=plan.practitioner_id)),
+        today=today,
+        clinic_locale=clinic.locale,
+    )

@@ -13,12 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.models import Clinic, User
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations import engine
-from mesoclinic.consultations.consent import consent_text, text_sha256
+from mesoclinic.consultations.consent import plan_consent_text, text_sha256
 from mesoclinic.consultations.models import (
     Consent,
     Consultation,
@@ -467,16 +466,7 @@ def consent_sign(
     if not signer_name.strip():
         raise ValidationError({"signer_name": _("Type the name of the person signing.")})
     png = _signature_png(signature)
-    practitioner = User.objects.get(pk=plan.practitioner_id)
-    clinic = Clinic.objects.get(pk=plan.clinic_id)
-    text = consent_text(
-        plan=plan,
-        patient=plan.patient,
-        clinic_name=clinic.name,
-        practitioner_name=str(practitioner),
-        today=today,
-        clinic_locale=clinic.locale,
-    )
+    text = plan_consent_text(plan, today=today)
     consent = Consent(
         organisation_id=plan.organisation_id,
         patient_id=plan.patient_id,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations import engine
-from mesoclinic.consultations.consent import consent_text, text_blocks
+from mesoclinic.consultations.consent import plan_consent_text, text_blocks
 from mesoclinic.consultations.documents import consent_pdf, zoned_time
 from mesoclinic.consultations.forms import PRODUCT_ROWS, ConsentForm, ConsultationForm, PlanForm
 from mesoclinic.consultations.models import PlanStatus
@@ -402,14 +402,7 @@ def consent_sign_view(request, plan_id: int):
         else:
             messages.success(request, _("Consent signed."))
             return redirect("consultations:consent", consent.pk)
-    text = consent_text(
-        plan=plan,
-        patient=plan.patient,
-        clinic_name=plan.clinic.name,
-        practitioner_name=str(plan.practitioner),
-        today=timezone.localdate(),
-        clinic_locale=plan.clinic.locale,
-    )
+    text = plan_consent_text(plan, today=timezone.localdate())
     return render(
         request,
         "consultations/consent_sign.html",

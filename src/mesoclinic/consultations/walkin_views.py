@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
-from mesoclinic.consultations.consent import consent_text, text_blocks
+from mesoclinic.consultations.consent import plan_consent_text, text_blocks
 from mesoclinic.consultations.forms import ConsentForm, WalkinPlanForm
 from mesoclinic.consultations.models import PlanStatus
 from mesoclinic.consultations.views import _zonemap
@@ -104,14 +104,7 @@ def walkin_consent_view(request, appointment_id: int):
         else:
             messages.success(request, _("Consent signed and the session planned: check in now."))
             return redirect("charting:checkin", appointment.pk)
-    text = consent_text(
-        plan=plan,
-        patient=plan.patient,
-        clinic_name=appointment.clinic.name,
-        practitioner_name=str(plan.practitioner),
-        today=timezone.localdate(),
-        clinic_locale=appointment.clinic.locale,
-    )
+    text = plan_consent_text(plan, today=timezone.localdate())
     return render(
         request,
         "consultations/walkin_consent.html",

@@ -407,7 +407,7 @@ def _plan(request, plan_id: int):
 
 @patient_required
 def consent(request, plan_id: int):
-    from mesoclinic.consultations.consent import consent_text, text_blocks
+    from mesoclinic.consultations.consent import plan_consent_text, text_blocks
     from mesoclinic.portal.services import consent_sign_online
 
     plan = _plan(request, plan_id)
@@ -430,14 +430,7 @@ def consent(request, plan_id: int):
             messages.success(request, _("Thank you: your consent is signed."))
             return redirect("portal:treatments")
     _audit_read(request, plan, view="consent")
-    text = consent_text(
-        plan=plan,
-        patient=plan.patient,
-        clinic_name=plan.clinic.name,
-        practitioner_name=str(plan.practitioner),
-        today=timezone.localdate(),
-        clinic_locale=plan.clinic.locale,
-    )
+    text = plan_consent_text(plan, today=timezone.localdate())
     return render(
         request,
         "portal/consent.html",
