@@ -78,3 +78,10 @@ def login(page, live_server, username: str, password: str) -> None:
     page.get_by_label(re.compile("Username|Имя пользователя")).fill(username)
     page.get_by_label(re.compile("Password|Пароль")).fill(password)
     page.get_by_role("button", name=re.compile("Sign in|Войти")).click()
+
+
+def chart_ready(page):
+    """Wait until the chart's script has wired the zone pictures (a person waits for the page)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#chart-form")).to_have_attribute("data-ready", "1")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from mesoclinic.accounts.models import Clinic, OpeningHours, User
 from mesoclinic.cli import main
 from mesoclinic.scheduling.models import Appointment, Credential
-from tests.e2e.conftest import login
+from tests.e2e.conftest import chart_ready, login
 from tests.e2e.test_session_day import today_appointment  # noqa: F401  (shared fixture)
 
 OWNER_PASSWORD = "violet-compass-harbour-58"
@@ -318,6 +318,7 @@ def test_an_invited_practitioner_checks_in_charts_and_signs(
     _check_in(page, live_server, appointment)
     expect(page.get_by_test_id("checkin-screening")).not_to_have_attribute("data-level", "block")
     page.get_by_test_id("open-chart").click()
+    chart_ready(page)
     page.locator('[data-map="face"] [data-zone="zone.cheeks"] ellipse').first.click()
     row = page.get_by_test_id("chart-row")
     expect(row).to_have_count(1)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from mesoclinic.scheduling.models import Appointment
 from tests.charting.factories import make_product, receive
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import chart_ready, login
 
 
 @pytest.fixture
@@ -86,6 +86,7 @@ def test_a_full_session_from_check_in_to_addendum(page, live_server, world, toda
     expect(page.get_by_test_id("checkin-screening")).not_to_have_attribute("data-level", "block")
     page.get_by_test_id("open-chart").click()
 
+    chart_ready(page)
     face = page.locator('[data-map="face"]')
     for zone in ("zone.cheeks", "zone.forehead", "zone.perioral"):
         face.locator(f'[data-zone="{zone}"] ellipse').first.click()

@@ -20,7 +20,7 @@ from mesoclinic.consultations.services import consultation_create
 from mesoclinic.patients.services import history_fact_record
 from tests.charting.factories import no_answers
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import chart_ready, login
 from tests.e2e.test_session_day import today_appointment  # noqa: F401  (fixture)
 
 TABLET = {"width": 768, "height": 1024}
@@ -89,6 +89,7 @@ def test_charting_on_a_tablet(page, live_server, world, today_appointment, langu
     )
     _tablet(page, live_server, world.users["practitioner"], language)
     page.goto(f"{live_server.url}/sessions/{session.pk}/chart/")
+    chart_ready(page)
     page.locator('[data-map="face"] [data-zone="zone.cheeks"] ellipse').first.click()
     page.locator('[data-map="face"] [data-zone="zone.forehead"] ellipse').first.click()
     expect(page.get_by_test_id("chart-row")).to_have_count(2)

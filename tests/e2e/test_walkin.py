@@ -19,7 +19,7 @@ from mesoclinic.consultations.models import TreatmentPlan
 from mesoclinic.scheduling.models import Appointment
 from tests.charting.factories import make_product, receive
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import chart_ready, login
 from tests.e2e.test_consultation_flow import _sign_on_canvas
 
 WORDS = {
@@ -136,6 +136,7 @@ def test_a_walk_in_is_planned_consented_checked_in_charted_and_signed(
     expect(page.get_by_test_id("checkin-screening")).not_to_have_attribute("data-level", "block")
     page.get_by_test_id("open-chart").click()
 
+    chart_ready(page)
     page.locator('[data-map="face"] [data-zone="zone.cheeks"] ellipse').first.click()
     rows = page.get_by_test_id("chart-row")
     expect(rows).to_have_count(1)

@@ -59,5 +59,8 @@
       form.querySelector("button[type=submit]").disabled = true;
     });
     markZones();
+    // The picture is visible before this deferred script runs: a click that early would
+    // be lost. Pages (and browser tests) can tell the chart is ready to take clicks.
+    form.dataset.ready = "1";
   });
 })();
