@@ -14,7 +14,7 @@ from mesoclinic.patients.selectors import patient_list
 # Tables that are not clinical data of one organisation.
 # The worker's queue holds task paths and the ids they take, never patient data; the work
 # it does is shown through jobs.BackgroundJob, which carries the organisation.
-NOT_ORGANISATION_DATA = {"accounts.Organisation", "accounts.User", "jobs.QueuedTask"}
+NOT_ORGANISATION_DATA = {"accounts.Organisation", "accounts.User", "django_tasks_db.DBTaskResult"}
 
 
 def client_for(user) -> Client:

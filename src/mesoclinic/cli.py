@@ -122,7 +122,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not args.batch:
         print(f"Mesoclinic worker running queue(s) {args.queue} (Ctrl+C stops it)", flush=True)
     try:
-        call_command("db_worker", **options)
+        call_command("jobs_worker", **options)
     except CommandError as exc:
         raise CliError(str(exc)) from exc
     except DatabaseError as exc:

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_tasks",
+    # The task queue in the database (django-tasks' database backend) and its admin.
+    "django_tasks_db",
     # The API docs page (/api/v1/docs) with swagger-ui served from ninja's own static files.
     "ninja",
     "mesoclinic.accounts",
@@ -294,7 +296,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mesoclinic <noreply@l
 # running `mesoclinic worker`; "immediate" runs each task inside the request (the test
 # suite's choice); any other value is a backend's dotted path.
 TASK_BACKENDS = {
-    "database": "mesoclinic.jobs.backend.DatabaseBackend",
+    "database": "django_tasks_db.DatabaseBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
 _tasks_backend = os.environ.get("TASKS_BACKEND", "database").strip() or "database"

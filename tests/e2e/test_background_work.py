@@ -49,9 +49,7 @@ def test_an_owner_sees_running_done_and_failed_work_and_runs_the_failed_again(
     t = TEXT[language]
     done = _start(world, tasks.count_to, 3)
     failed = _start(world, tasks.mail_flaky, f"e2e-{uuid.uuid4()}", 1)
-    with override_settings(
-        TASKS={"default": {"BACKEND": "mesoclinic.jobs.backend.DatabaseBackend"}}
-    ):
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
         running = _start(world, tasks.count_to, 5)
     row = claim_next(queues=["default"], backend_alias="default", worker_id="e2e")
     BackgroundJob.objects.filter(pk=running.pk).update(

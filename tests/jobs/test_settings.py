@@ -18,7 +18,7 @@ def test_production_queues_in_the_database_and_caches_in_the_database(tmp_path):
     env = {"DEBUG": "true", "MESOCLINIC_VAR": str(tmp_path), "TASKS_BACKEND": "", "REDIS_URL": ""}
     proc = run_python(SHOW, **env)
     assert proc.stdout.split() == [
-        "mesoclinic.jobs.backend.DatabaseBackend",
+        "django_tasks_db.DatabaseBackend",
         "django.core.cache.backends.db.DatabaseCache",
     ], proc.stderr
 

@@ -9,15 +9,15 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
-from mesoclinic.jobs.models import BackgroundJob, JobStatus, QueuedTask, TaskStatus
+from mesoclinic.jobs.models import BackgroundJob, JobStatus
 from mesoclinic.jobs.services import job_enqueue, job_retry
 from mesoclinic.jobs.worker import run_pending
 from tests.jobs import tasks
 
-DATABASE = override_settings(
-    TASKS={"default": {"BACKEND": "mesoclinic.jobs.backend.DatabaseBackend"}}
-)
+DATABASE = override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
 
 
 def _start(world, task, *args, **kwargs) -> BackgroundJob:
@@ -37,14 +37,14 @@ def _start(world, task, *args, **kwargs) -> BackgroundJob:
 def test_a_queued_job_waits_for_the_worker_then_runs_once_with_its_progress(world):
     job = _start(world, tasks.count_to, 4)
     assert job.status == JobStatus.QUEUED and job.task_result_id
-    row = QueuedTask.objects.get(pk=job.task_result_id)
-    assert row.status == TaskStatus.READY and row.args == [4]
+    row = DBTaskResult.objects.get(pk=job.task_result_id)
+    assert row.status == TaskResultStatus.READY and row.args_kwargs["args"] == [4]
 
     assert run_pending() == 1
     assert run_pending() == 0  # nothing runs twice
     job.refresh_from_db()
     row.refresh_from_db()
-    assert row.status == TaskStatus.SUCCESSFUL and row.return_value == 4
+    assert row.status == TaskResultStatus.SUCCESSFUL and row.return_value == 4
     assert len(row.worker_ids) == 1
     assert job.status == JobStatus.DONE and job.progress == 1.0 and job.attempts == 1
     assert job.message == "4 / 4"
@@ -58,10 +58,11 @@ def test_a_transient_failure_is_tried_again_after_a_growing_back_off(world):
     job = _start(world, tasks.mail_flaky, "flaky-1", 2)
     before = timezone.now()
     run_pending()
-    row = QueuedTask.objects.get(pk=job.task_result_id)
+    row = DBTaskResult.objects.get(pk=job.task_result_id)
     job.refresh_from_db()
     # Queued again for a minute later, not failed; the page says so.
-    assert row.status == TaskStatus.READY
+    assert row.status == TaskResultStatus.READY
+    assert "SMTPServerDisconnected" in row.traceback  # the last error, for the log
     assert (
         before + dt.timedelta(seconds=59)
         < row.run_after
@@ -70,19 +71,19 @@ def test_a_transient_failure_is_tried_again_after_a_growing_back_off(world):
     assert job.status == JobStatus.QUEUED and job.error == "mail" and job.next_attempt_at
     assert run_pending() == 0  # not due yet
 
-    first_wait = row.run_after - row.last_attempted_at
-    QueuedTask.objects.filter(pk=row.pk).update(run_after=timezone.now())  # a minute passes
+    first_wait = row.run_after - row.started_at
+    DBTaskResult.objects.filter(pk=row.pk).update(run_after=timezone.now())  # a minute passes
     run_pending()
     row.refresh_from_db()
-    assert row.status == TaskStatus.READY
-    assert row.run_after - row.last_attempted_at > first_wait * 1.9  # doubled: two minutes
+    assert row.status == TaskResultStatus.READY
+    assert row.run_after - row.started_at > first_wait * 1.9  # doubled: two minutes
 
-    QueuedTask.objects.filter(pk=row.pk).update(run_after=timezone.now())
+    DBTaskResult.objects.filter(pk=row.pk).update(run_after=timezone.now())
     run_pending()
     row.refresh_from_db()
     job.refresh_from_db()
-    assert row.status == TaskStatus.SUCCESSFUL and row.return_value == "sent after 3"
-    assert len(row.errors) == 2 and "SMTPServerDisconnected" in row.errors[0]["traceback"]
+    assert row.status == TaskResultStatus.SUCCESSFUL and row.return_value == "sent after 3"
+    assert len(row.worker_ids) == 3  # one entry per attempt
     assert job.status == JobStatus.DONE and job.attempts == 3 and job.error == ""
 
 
@@ -91,11 +92,11 @@ def test_a_transient_failure_is_tried_again_after_a_growing_back_off(world):
 def test_after_the_last_attempt_the_job_fails_and_an_owner_can_run_it_again(world):
     job = _start(world, tasks.mail_flaky, "flaky-2", 3)
     for _ in range(3):
-        QueuedTask.objects.filter(status=TaskStatus.READY).update(run_after=None)
+        DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
         run_pending()
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.error == "mail"
-    assert QueuedTask.objects.get(pk=job.task_result_id).status == TaskStatus.FAILED
+    assert DBTaskResult.objects.get(pk=job.task_result_id).status == TaskResultStatus.FAILED
 
     job = job_retry(job=job)
     assert job.status == JobStatus.QUEUED and job.error == "" and job.attempts == 0
@@ -109,19 +110,19 @@ def test_after_the_last_attempt_the_job_fails_and_an_owner_can_run_it_again(worl
 def test_an_unexpected_error_fails_at_once_in_plain_words(world):
     job = _start(world, tasks.broken)
     worded = _start(world, tasks.broken, words="The file has no rows.")
-    call_command("db_worker", batch=True, verbosity=0)
+    call_command("jobs_worker", batch=True, verbosity=0)
     job.refresh_from_db()
     worded.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.error == "unexpected"
     assert worded.status == JobStatus.FAILED and worded.error == "The file has no rows."
-    assert len(QueuedTask.objects.get(pk=job.task_result_id).errors) == 1
+    assert "Traceback" in DBTaskResult.objects.get(pk=job.task_result_id).traceback
 
 
 @pytest.mark.django_db
 def test_with_the_immediate_backend_tests_see_the_job_finished(world):
     job = _start(world, tasks.count_to, 2)
     assert job.status == JobStatus.DONE and job.progress == 1.0
-    assert not QueuedTask.objects.exists()
+    assert not DBTaskResult.objects.exists()
 
 
 @pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_work_left_running_by_a_killed_worker_is_queued_again_and_old_work_prune
     claim_next(queues=["default"], backend_alias="default", worker_id="killed")
     # The worker dies here. Another worker, started with --requeue-after, takes it up.
     an_hour = dt.timedelta(hours=1)
-    QueuedTask.objects.update(started_at=timezone.now() - an_hour)
+    DBTaskResult.objects.update(started_at=timezone.now() - an_hour)
     assert requeue_stale(older_than=dt.timedelta(minutes=30)) == 1
     assert run_pending() == 1
     job.refresh_from_db()
@@ -178,9 +179,9 @@ def test_work_left_running_by_a_killed_worker_is_queued_again_and_old_work_prune
 
     assert prune_finished(older_than=an_hour) == 0  # finished just now: kept
     BackgroundJob.objects.update(finished_at=timezone.now() - 2 * an_hour)
-    QueuedTask.objects.update(finished_at=timezone.now() - 2 * an_hour)
+    DBTaskResult.objects.update(finished_at=timezone.now() - 2 * an_hour)
     assert prune_finished(older_than=an_hour) == 2
-    assert not BackgroundJob.objects.exists() and not QueuedTask.objects.exists()
+    assert not BackgroundJob.objects.exists() and not DBTaskResult.objects.exists()
 
 
 @pytest.mark.django_db

@@ -1,55 +1,14 @@
-"""The task queue's rows (QueuedTask) and what people see of them (BackgroundJob)."""
+"""What people see of background work (BackgroundJob).
+
+The queue itself is django-tasks' database backend (`django_tasks_db.DBTaskResult`).
+"""
 
 from __future__ import annotations
-
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-
-
-class TaskStatus(models.TextChoices):
-    """The same values as django-tasks' TaskResultStatus."""
-
-    READY = "READY", _("Queued")
-    RUNNING = "RUNNING", _("Running")
-    FAILED = "FAILED", _("Failed")
-    SUCCESSFUL = "SUCCESSFUL", _("Done")
-
-
-class QueuedTask(models.Model):
-    """One task enqueued on the database backend; a worker claims it, runs it, records it."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    task_path = models.CharField(max_length=300)
-    backend_name = models.CharField(max_length=50, default="default")
-    queue_name = models.CharField(max_length=50, default="default")
-    priority = models.SmallIntegerField(default=0)
-    args = models.JSONField(default=list)
-    kwargs = models.JSONField(default=dict)
-    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.READY)
-    enqueued_at = models.DateTimeField(auto_now_add=True)
-    run_after = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    last_attempted_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    return_value = models.JSONField(null=True, blank=True)
-    # [{"exception_class_path": ..., "traceback": ...}] of every failed attempt.
-    errors = models.JSONField(default=list, blank=True)
-    worker_ids = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["status", "queue_name", "-priority", "enqueued_at"],
-                name="jobs_queued_ready_idx",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.task_path} ({self.status})"
 
 
 class JobStatus(models.TextChoices):

@@ -1,9 +1,13 @@
 """The worker: claims queued tasks from the database and runs them, one at a time.
 
-Several workers (on several machines) may run at once: a task is claimed by a single
-conditional UPDATE, so exactly one worker runs it. A task that fails with an error
-its retry policy calls transient is queued again after a back-off; any other failure
-is recorded (the error and its traceback) and shown on the Background work page.
+The queue is django-tasks' database backend (`django_tasks_db`): any app server
+enqueues a row (inside the request's transaction: a rolled-back request queues
+nothing); this worker claims the next due row with a row lock (`SKIP LOCKED` on
+PostgreSQL, an exclusive transaction on SQLite), so exactly one of several workers,
+on several machines, runs it. What Mesoclinic adds to the library's own worker: a
+task that fails with an error its retry policy calls transient is queued again after
+a back-off; any other failure is recorded (the error and its traceback) and shown on
+the Background work page; stopped workers' tasks are taken up again; old rows pruned.
 """
 
 from __future__ import annotations
@@ -17,15 +21,15 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 
-from django.db import close_old_connections, connection, models
+from django.db import OperationalError, close_old_connections, connection, models
 from django.utils import timezone
 from django_tasks import task_backends
 from django_tasks.base import Task, TaskContext, TaskResultStatus
 from django_tasks.signals import task_finished, task_started
-from django_tasks.utils import get_exception_traceback, get_module_path, normalize_json
-
-from mesoclinic.jobs.backend import DatabaseBackend, task_result_from_row
-from mesoclinic.jobs.models import QueuedTask, TaskStatus
+from django_tasks.utils import get_exception_traceback, normalize_json
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 logger = logging.getLogger("mesoclinic.worker")
 
@@ -81,77 +85,59 @@ def worker_id_default() -> str:
 
 
 def _ready(queues: Iterable[str], backend_alias: str) -> models.QuerySet:
-    now = timezone.now()
-    return QueuedTask.objects.filter(
-        status=TaskStatus.READY,
-        backend_name=backend_alias,
-        queue_name__in=list(queues),
-    ).filter(models.Q(run_after__isnull=True) | models.Q(run_after__lte=now))
+    return DBTaskResult.objects.ready().filter(
+        backend_name=backend_alias, queue_name__in=list(queues)
+    )
 
 
-def claim_next(*, queues: Iterable[str], backend_alias: str, worker_id: str) -> QueuedTask | None:
+def claim_next(*, queues: Iterable[str], backend_alias: str, worker_id: str) -> DBTaskResult | None:
     """Take the next due task for this worker, or None when nothing is due."""
-    queues = list(queues)
-    while True:
-        candidate = (
-            _ready(queues, backend_alias)
-            .order_by("-priority", "enqueued_at")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if candidate is None:
+    tasks = _ready(queues, backend_alias)
+    try:
+        with exclusive_transaction(tasks.db):
+            row = tasks.get_locked()
+            if row is not None:
+                row.claim(worker_id)
+    except OperationalError as exc:
+        if is_locked_database_exception(exc):  # SQLite: another worker is claiming
             return None
-        now = timezone.now()
-        taken = QueuedTask.objects.filter(pk=candidate, status=TaskStatus.READY).update(
-            status=TaskStatus.RUNNING, started_at=now, last_attempted_at=now, finished_at=None
-        )
-        if taken:
-            row = QueuedTask.objects.get(pk=candidate)
-            row.worker_ids = [*row.worker_ids, worker_id]
-            row.save(update_fields=["worker_ids"])
-            return row
-        # Another worker took it between the two statements: look again.
+        raise
+    return row
 
 
-def run_row(row: QueuedTask) -> str:
+def run_row(row: DBTaskResult) -> str:
     """Run one claimed task and record the outcome; returns the row's new status."""
-    result = task_result_from_row(row)
-    task = result.task
-    task_started.send(sender=DatabaseBackend, task_result=result)
+    task = row.task
+    backend_type = type(task.get_backend())
+    task_started.send(sender=backend_type, task_result=row.task_result)
+    result = row.task_result
     try:
         if task.takes_context:
             value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
         else:
             value = task.call(*result.args, **result.kwargs)
-        value = normalize_json(value)
+        row.set_successful(normalize_json(value))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        return _failed(row, result, exc)
-    row.status = TaskStatus.SUCCESSFUL
-    row.return_value = value
-    row.finished_at = timezone.now()
-    row.save(update_fields=["status", "return_value", "finished_at"])
-    _finish_signal(row)
+        return _failed(row, task, exc)
+    task_finished.send(sender=backend_type, task_result=row.task_result)
     return row.status
 
 
-def _failed(row: QueuedTask, result, exc: BaseException) -> str:
+def _failed(row: DBTaskResult, task: Task, exc: BaseException) -> str:
     from mesoclinic.jobs.services import job_retry_scheduled
 
-    row.errors = [
-        *row.errors,
-        {
-            "exception_class_path": get_module_path(type(exc)),
-            "traceback": get_exception_traceback(exc),
-        },
-    ]
-    policy = retry_policy_of(result.task)
+    policy = retry_policy_of(task)
     attempt = len(row.worker_ids)
     if policy is not None and isinstance(exc, policy.on) and attempt < policy.max_attempts:
-        row.status = TaskStatus.READY
+        # Queued again on the same row: the row keeps the last error and, in
+        # worker_ids, one entry per attempt.
+        row.status = TaskResultStatus.READY
         row.run_after = timezone.now() + policy.delay(attempt)
-        row.save(update_fields=["status", "run_after", "errors"])
+        row.exception_class_path = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        row.traceback = get_exception_traceback(exc)
+        row.save(update_fields=["status", "run_after", "exception_class_path", "traceback"])
         logger.warning(
             "Task %s %s failed (attempt %s of %s: %s); trying again at %s",
             row.pk,
@@ -163,16 +149,9 @@ def _failed(row: QueuedTask, result, exc: BaseException) -> str:
         )
         job_retry_scheduled(task_result_id=str(row.pk), exc=exc, run_after=row.run_after)
         return row.status
-    row.status = TaskStatus.FAILED
-    row.finished_at = timezone.now()
-    row.save(update_fields=["status", "finished_at", "errors"])
-    _finish_signal(row, exc=exc)
+    row.set_failed(exc)
+    task_finished.send(sender=type(task.get_backend()), task_result=row.task_result, exception=exc)
     return row.status
-
-
-def _finish_signal(row: QueuedTask, exc: BaseException | None = None) -> None:
-    result = task_result_from_row(row)
-    task_finished.send(sender=DatabaseBackend, task_result=result, exception=exc)
 
 
 def run_pending(
@@ -197,9 +176,9 @@ def run_pending(
 def requeue_stale(*, older_than: dt.timedelta, backend_alias: str = "default") -> int:
     """Queue again tasks left running by a worker that died (killed, machine lost)."""
     cutoff = timezone.now() - older_than
-    return QueuedTask.objects.filter(
-        status=TaskStatus.RUNNING, backend_name=backend_alias, started_at__lt=cutoff
-    ).update(status=TaskStatus.READY)
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, backend_name=backend_alias, started_at__lt=cutoff
+    ).update(status=TaskResultStatus.READY)
 
 
 def prune_finished(*, older_than: dt.timedelta) -> int:
@@ -207,8 +186,9 @@ def prune_finished(*, older_than: dt.timedelta) -> int:
     from mesoclinic.jobs.models import BackgroundJob, JobStatus
 
     cutoff = timezone.now() - older_than
-    tasks, _ = QueuedTask.objects.filter(
-        status__in=[TaskStatus.SUCCESSFUL, TaskStatus.FAILED], finished_at__lt=cutoff
+    tasks, _ = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lt=cutoff,
     ).delete()
     jobs, _ = BackgroundJob.objects.filter(
         status__in=[JobStatus.DONE, JobStatus.FAILED], finished_at__lt=cutoff
