@@ -26,6 +26,7 @@ KINDS = {"electroporation": "electroporation", "oxygen": "oxygen"}
 # A small work budget and a generous clock: the work budget, not the clock, stops the
 # search, so runs are reproducible even on a busy machine.
 FAST = {"time_limit_s": 2.0, "wall_limit_s": 300.0}
+TIMES = ("portfolio_time_s", "search_time_s")  # the only stats that may differ between runs
 
 
 @st.composite
@@ -192,3 +193,35 @@ def test_search_that_moves_sessions_between_courses_stays_valid() -> None:
     plan = plan_clinic(clinic, seed=1, time_limit_s=4.0, wall_limit_s=300.0)
     assert plan.stats["search_improvements"] > 0
     assert plan_violations(clinic, plan) == []
+
+
+def test_default_settings_give_the_same_plan_twice_for_a_seed() -> None:
+    # The default work budget (time_limit_s=60) on a small crowded clinic where the
+    # search improves the start; only the wall-clock safety net is raised, so that a
+    # busy machine cannot cut the search (status "budget": the work budget ended it).
+    staff = (
+        practitioner("P1", working_hours={d: hours(9, 13) for d in range(5)}),
+        practitioner("P2", working_hours={d: hours(11, 15) for d in range(5)}),
+    )
+    courses = tuple(
+        course(
+            f"C{i}",
+            patient_id=f"pt{i}",
+            duration_min=(30, 45, 60)[i % 3],
+            sessions_remaining=3,
+            min_interval_days=2,
+            max_interval_days=4,
+            preferred_gap_days=3,
+            earliest_start=MONDAY + timedelta(days=i % 4),
+            latest_start=MONDAY + timedelta(days=i % 4 + 2),
+        )
+        for i in range(16)
+    )
+    clinic = problem(courses=courses, practitioners=staff, weeks=2, rooms=1)
+    first = plan_clinic(clinic, seed=3, wall_limit_s=3600.0)
+    second = plan_clinic(clinic, seed=3, wall_limit_s=3600.0)
+    assert first.status == second.status == "budget"
+    assert first.stats["search_improvements"] > 0
+    assert first.placements == second.placements
+    assert first.unplaced == second.unplaced
+    assert first.stats == {**second.stats, **{k: first.stats[k] for k in TIMES}}

@@ -30,6 +30,7 @@ from mesoclinic.core.planning.grid import Grid, Occupancy, SlotChoice, start_mas
 from mesoclinic.core.planning.heuristics import W_GAP, W_SWITCH, W_WEEKDAY, Chains
 
 W_PLACE = 1000
+TOO_LARGE = "TOO_LARGE"  # status of a neighbourhood left unsolved for its size
 
 
 @dataclass
@@ -75,29 +76,17 @@ def _runs(mask: int, width: int) -> list[tuple[int, int]]:
     return runs
 
 
-def solve_neighbourhood(
+def free_sessions(
     grid: Grid,
-    occupancy: Occupancy,
     reaches: list[Reach],
     chains: Chains,
     *,
     first_day: int,
     last_day: int,
     staff: frozenset[str] | None,
-    seed: int,
-    deterministic_time: float,
-    wall_limit_s: float = 60.0,
-    max_free: int = 400,
-    quality: bool = True,
-) -> StepResult | None:
-    """Free the neighbourhood, re-solve it, restore the occupancy; None if nothing to do.
-
-    The occupancy is left exactly as it was: the caller books the result it accepts.
-    Without `quality` the objective is the number of placed sessions only.
-    """
-    spd = grid.slots_per_day
+) -> list[_Free]:
+    """The sessions a neighbourhood frees: its placed ones and the waiting next ones."""
     frees: list[_Free] = []
-    by_course: dict[int, list[_Free]] = {}
     for i, chain in enumerate(chains):
         course = reaches[i].course
         ks = [
@@ -120,11 +109,43 @@ def solve_neighbourhood(
         for k in ks:
             current = chain[k] if k < len(chain) else None
             has_fixed_next = k + 1 < len(chain) and (k + 1) not in ks
-            free = _Free(i, k, mandatory=has_fixed_next, current=current)
-            frees.append(free)
-            by_course.setdefault(i, []).append(free)
-    if not frees or len(frees) > max_free:
+            frees.append(_Free(i, k, mandatory=has_fixed_next, current=current))
+    return frees
+
+
+def solve_neighbourhood(
+    grid: Grid,
+    occupancy: Occupancy,
+    reaches: list[Reach],
+    chains: Chains,
+    *,
+    first_day: int,
+    last_day: int,
+    staff: frozenset[str] | None,
+    seed: int,
+    deterministic_time: float,
+    wall_limit_s: float = 60.0,
+    max_free: int = 400,
+    quality: bool = True,
+) -> StepResult | None:
+    """Free the neighbourhood, re-solve it, restore the occupancy; None if nothing to do.
+
+    The occupancy is left exactly as it was: the caller books the result it accepts.
+    Without `quality` the objective is the number of placed sessions only. A
+    neighbourhood of more than `max_free` sessions is not solved: the result has status
+    `TOO_LARGE`, no chains and its size, so that the caller can shrink it.
+    """
+    spd = grid.slots_per_day
+    frees = free_sessions(
+        grid, reaches, chains, first_day=first_day, last_day=last_day, staff=staff
+    )
+    if not frees:
         return None
+    if len(frees) > max_free:
+        return StepResult(chains={}, status=TOO_LARGE, deterministic_time=0.0, size=len(frees))
+    by_course: dict[int, list[_Free]] = {}
+    for f in frees:
+        by_course.setdefault(f.i, []).append(f)
     # Release the placed free sessions; restored before returning.
     for f in frees:
         if f.current is not None:

@@ -34,7 +34,7 @@ from mesoclinic.core.planning.heuristics import (
     chain_cost,
     portfolio,
 )
-from mesoclinic.core.planning.lns import solve_neighbourhood
+from mesoclinic.core.planning.lns import TOO_LARGE, solve_neighbourhood
 from mesoclinic.core.planning.model import Placement, Plan, Problem, Unplaced
 from mesoclinic.core.planning.placing import (
     practitioner_order,
@@ -46,9 +46,14 @@ from mesoclinic.core.planning.placing import (
 # Work units (CP-SAT deterministic time, plus SIZE_UNIT per free session modelled)
 # granted per second of `time_limit_s`. Measured so that the search ends well inside
 # the limit on a shared two-core machine; the clock is only the safety net.
-WORK_PER_SECOND = 0.03
+WORK_PER_SECOND = 0.05
 SIZE_UNIT = 0.0004
 STEP_WORK = 0.1  # deterministic time limit of one neighbourhood's solve
+# Most free sessions in one neighbourhood. CP-SAT's deterministic time undercounts the
+# no-overlap propagation of large neighbourhoods: on the benchmark, neighbourhoods of
+# up to ~70 sessions took 0.1-0.5 CPU seconds, one of 169 took 13 s for the same
+# deterministic time. A larger neighbourhood is shrunk (fewer practitioners or days).
+MAX_FREE = 80
 MAX_ATTEMPTS = 3  # neighbourhoods tried around one waiting course before it rests
 FAILURES_TO_REST = 6  # placement steps in a row without a new session
 
@@ -153,19 +158,29 @@ def _search(
         if waiting is not None:
             attempts[waiting] += 1
         steps += 1
-        result = solve_neighbourhood(
-            grid,
-            occupancy,
-            reaches,
-            chains,
-            first_day=first,
-            last_day=last,
-            staff=staff,
-            seed=rng.randrange(1 << 30),
-            deterministic_time=STEP_WORK,
-            wall_limit_s=max(1.0, wall_limit_s - (perf_counter() - started)),
-            quality=waiting is None,
-        )
+        while True:
+            result = solve_neighbourhood(
+                grid,
+                occupancy,
+                reaches,
+                chains,
+                first_day=first,
+                last_day=last,
+                staff=staff,
+                seed=rng.randrange(1 << 30),
+                deterministic_time=STEP_WORK,
+                wall_limit_s=max(1.0, wall_limit_s - (perf_counter() - started)),
+                max_free=MAX_FREE,
+                quality=waiting is None,
+            )
+            if result is None or result.status != TOO_LARGE:
+                break
+            work += SIZE_UNIT * 10
+            shrunk = _shrink(grid, reaches, first, last, staff, waiting, rng)
+            if shrunk is None:
+                result = None
+                break
+            first, last, staff = shrunk
         if result is None:
             work += SIZE_UNIT * 10
             failures += waiting is not None
@@ -227,6 +242,37 @@ def _neighbourhood(
     width = rng.choice((1, 2))
     first = centre - rng.randrange(width)
     return first, first + width - 1, None, i
+
+
+def _shrink(
+    grid: Grid,
+    reaches: list[Reach],
+    first: int,
+    last: int,
+    staff: frozenset[str] | None,
+    waiting: int | None,
+    rng: random.Random,
+) -> tuple[int, int, frozenset[str] | None] | None:
+    """A smaller neighbourhood inside this one, or None when it cannot shrink.
+
+    Quality steps keep their days and halve the practitioners first (moving a session
+    to another day is what changes intervals); placement steps drop a day first (the
+    waiting course needs its credentialed practitioners), and keep one of those when
+    they halve the staff.
+    """
+    people = sorted(staff if staff is not None else grid.practitioners)
+    if last > first and (waiting is not None or len(people) <= 1):
+        return (first + 1, last, staff) if rng.random() < 0.5 else (first, last - 1, staff)
+    if len(people) <= 1:
+        return None
+    keep = rng.sample(people, len(people) // 2)
+    if waiting is not None:
+        credentialed = [
+            p for p in people if p in grid.credentialed_for(reaches[waiting].course.technique)
+        ]
+        if credentialed and not set(keep) & set(credentialed):
+            keep[0] = rng.choice(credentialed)
+    return first, last, frozenset(keep)
 
 
 def _score(grid: Grid, reaches: list[Reach], i: int, chain) -> tuple[int, int]:
