@@ -192,7 +192,12 @@ def clinic_problem(
             ("patient", a.patient_id if a.patient_id in patient_ids else None),
         ):
             if rid is not None:
-                busy.append(pl.Busy(resource, str(rid), s.date(), s.time(), e.time()))
+                # A practitioner's daily maximum is per clinic: this clinic's
+                # appointments count toward it (`booking_rules_check` counts the same).
+                session = resource == "practitioner" and a.clinic_id == clinic.pk
+                busy.append(
+                    pl.Busy(resource, str(rid), s.date(), s.time(), e.time(), session=session)
+                )
     availability = {
         a.patient_id: a for a in PatientAvailability.objects.filter(patient_id__in=patient_ids)
     }
