@@ -69,7 +69,7 @@ def test_a_visit_on_a_day_the_patient_cannot_come_is_refused(
     page.get_by_label(required(ui["date"])).fill(monday.isoformat())
     page.get_by_label(ui["time"]).fill("11:00")
     page.get_by_role("button", name=ui["book"], exact=True).click()
-    expect(page.locator("form")).to_contain_text(ui["weekdays"])
+    expect(page.get_by_test_id("book-form")).to_contain_text(ui["weekdays"])
     assert not Appointment.objects.filter(patient=patient).exists()
     # The same visit on a Tuesday is booked.
     page.get_by_label(required(ui["date"])).fill((monday + dt.timedelta(days=1)).isoformat())
