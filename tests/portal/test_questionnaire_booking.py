@@ -285,3 +285,28 @@ def test_owner_publishes_a_service_and_sets_the_policy(portal_world):
     desk = Client()
     desk.force_login(world.users["receptionist"])
     assert desk.get(url).status_code == 403
+
+
+def test_online_booking_keeps_the_clinics_rules_and_says_which(portal_world):
+    from mesoclinic.scheduling.services import patient_availability_set
+
+    world, alpha = portal_world["world"], portal_world["patients"]["a"]
+    course = portal_world["course"]
+    client = signed_in(Client(), world, alpha)
+    _answer(client)
+    fields = _proposed(client.get(f"/portal/book/{course.pk}/").content.decode())
+    first = dt.date.fromisoformat(fields["s0-day"])
+    # Meanwhile the desk records that the patient can only come on another weekday.
+    patient_availability_set(
+        scope=world.scope("receptionist"),
+        patient=alpha,
+        preferred_weekdays=[],
+        preferred_from=None,
+        preferred_until=None,
+        unavailable_dates=[],
+        available_weekdays=[(first.weekday() + 1) % 7],
+    )
+    response = client.post(f"/portal/book/{course.pk}/", fields).content.decode()
+    assert "The patient can only come on" in response
+    assert "Nothing was booked" in response
+    assert not Appointment.objects.filter(patient=alpha).exists()

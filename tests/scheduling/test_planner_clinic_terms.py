@@ -223,3 +223,22 @@ def test_booking_refuses_a_practitioners_break(world, active_plan):
             starts_at=dt.datetime(2026, 11, 30, 13, 30, tzinfo=MOSCOW),
             duration_min=30,
         )
+
+
+def test_existing_appointments_count_toward_the_daily_maximum(world, active_plan, patient_of):
+    from mesoclinic.scheduling.services import appointment_book
+
+    appointment_book(
+        scope=world.scope("receptionist"),
+        patient=patient_of(world, family="Booked"),
+        practitioner=world.users["practitioner"],
+        starts_at=dt.datetime(2026, 12, 1, 10, tzinfo=MOSCOW),
+        duration_min=30,
+    )
+    pk = str(world.users["practitioner"].pk)
+    (busy,) = [
+        b
+        for b in _problem(world, active_plan).busy
+        if b.resource == "practitioner" and b.resource_id == pk
+    ]
+    assert busy.session and busy.day == dt.date(2026, 12, 1)

@@ -306,3 +306,17 @@ def test_the_result_in_russian_shows_no_internal_words(world, active_plan, patie
     # Dates as the clinic writes them (01.12.2026), never as stored (2026-12-01).
     assert re.search(r"\b\d{2}[./]\d{2}[./]\d{4} \d{2}:\d{2}\b", text), text[-600:]
     assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
+
+
+def test_the_result_page_writes_one_audit_event_listing_its_patients(
+    world, active_plan, patient_of
+):
+    other = waiting_course(world, patient_of, family="Second")
+    client = _client(world)
+    response = client.post("/schedule/planner/")
+    before = AuditEvent.objects.filter(action="read", detail__view="planner").count()
+    client.get(response["Location"])
+    events = AuditEvent.objects.filter(action="read", detail__view="planner")
+    assert events.count() == before + 1
+    event = events.order_by("-pk").first()
+    assert event.detail["patients"] == sorted({active_plan.patient_id, other.patient_id})

@@ -30,7 +30,7 @@ from mesoclinic.scheduling.courses import (
     session_key,
 )
 from mesoclinic.scheduling.models import CourseTerms, Device, Room, RoomFeature
-from mesoclinic.scheduling.services import course_terms_set
+from mesoclinic.scheduling.services import appointment_warnings, course_terms_set
 from mesoclinic.web.dates import BoundedDateField, date_check, date_param
 from mesoclinic.web.forms import DateInput, form_add_validation_error
 
@@ -245,6 +245,13 @@ def _course_page(request, plan_id: int, *, replan: bool):
                 _("%(n)s sessions booked for %(patient)s.")
                 % {"n": len(booked), "patient": plan.patient},
             )
+            for appointment in booked:
+                for warning in appointment_warnings(appointment=appointment):
+                    messages.warning(
+                        request,
+                        _("Session %(n)s: %(warning)s")
+                        % {"n": appointment.session_number, "warning": warning},
+                    )
             return redirect("scheduling:patient", patient_id=plan.patient_id)
         if request.POST.get("relaxed") == "1":
             # The relaxed plan has no editable rows: its problems go on top, and the

@@ -52,14 +52,16 @@ def clinic_planner_view(request):
 
 
 def _audit_shown(request, obj, patient_ids) -> None:
-    for patient_id in sorted(set(patient_ids)):
-        audit_record(
-            action=AuditAction.READ,
-            request=request,
-            obj=obj,
-            patient_id=patient_id,
-            detail={"view": "planner"},
-        )
+    """One read event for the page, listing the patients it shows (one row per page view,
+    not per patient; with a single patient the event is filed under that patient too)."""
+    shown = sorted(set(patient_ids))
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=obj,
+        patient_id=shown[0] if len(shown) == 1 else None,
+        detail={"view": "planner", "patients": shown},
+    )
 
 
 @login_required

@@ -35,6 +35,7 @@ from mesoclinic.scheduling.services import (
     appointment_next_statuses,
     appointment_reschedule,
     appointment_status_set,
+    appointment_warnings,
     calendar_feed_issue,
     calendar_feed_live,
 )
@@ -266,6 +267,8 @@ def book_view(request):
                 form_add_validation_error(form, exc)
             else:
                 messages.success(request, _("Appointment booked."))
+                for warning in appointment_warnings(appointment=appointment):
+                    messages.warning(request, warning)
                 return redirect(
                     f"{reverse('scheduling:calendar')}?date={data['day'].isoformat()}"
                     f"#appt-{appointment.pk}"

@@ -228,6 +228,73 @@ def test_checker_reports_a_daily_limit_exceeded() -> None:
     assert _codes(_limited(max_minutes_per_day=90), *three) == ["daily_minutes"]
 
 
+def _limited_with_bookings(**limits: int) -> Problem:
+    """P1 already has two appointments on Monday; four one-session courses Mon-Tue."""
+    booked = tuple(
+        Busy("practitioner", "P1", MONDAY, time(h), time(h, 45), session=True) for h in (9, 10)
+    )
+    return _with(_limited(**limits), busy=booked)
+
+
+@pytest.mark.parametrize("planner", ALL)
+@pytest.mark.parametrize("limits", [{"max_sessions_per_day": 2}, {"max_minutes_per_day": 90}])
+def test_a_daily_limit_counts_the_appointments_already_booked(
+    planner: str, limits: dict[str, int]
+) -> None:
+    clinic = _limited_with_bookings(**limits)
+    if planner == "course":
+        clinic = _with(clinic, courses=clinic.courses[:1])
+    plan = _plan(planner, clinic)
+    assert plan.placements
+    assert all(p.day != MONDAY for p in plan.placements)
+
+
+def test_a_break_does_not_count_toward_the_daily_limit() -> None:
+    lunch = Busy("practitioner", "P1", MONDAY, time(13), time(13, 45))
+    clinic = _with(_limited(max_sessions_per_day=2), busy=(lunch,))
+    plan = _plan("first_fit", clinic)
+    assert Counter(p.day for p in plan.placements)[MONDAY] == 2
+
+
+def test_checker_counts_the_appointments_already_booked_toward_the_daily_limit() -> None:
+    one = _at("C1", start=time(14), end=time(14, 45))
+    assert _codes(_limited_with_bookings(max_sessions_per_day=2), one) == ["daily_sessions"]
+    assert _codes(_limited_with_bookings(max_minutes_per_day=90), one) == ["daily_minutes"]
+    assert _codes(_limited(max_sessions_per_day=2), one) == []
+
+
+def test_the_bound_leaves_out_a_day_the_limit_is_used_up() -> None:
+    from mesoclinic.core.planning.bounds import allowed_days
+    from mesoclinic.core.planning.grid import Grid
+
+    clinic = _limited_with_bookings(max_sessions_per_day=2)
+    grid = Grid(clinic)
+    assert 0 not in allowed_days(grid, clinic.courses[0])
+    assert 1 in allowed_days(grid, clinic.courses[0])
+
+
+def _closing_buffer() -> Problem:
+    """One room with a 30-minute cleaning; the only free time is the last 45 minutes."""
+    clinic = problem(courses=(course("C1", sessions_remaining=1, latest_start=MONDAY),))
+    before = Busy("practitioner", "P1", MONDAY, time(9), time(17, 15))
+    return _with(clinic, rooms=(Room("R0", cleaning_buffer_min=30),), busy=(before,))
+
+
+@pytest.mark.parametrize("planner", ALL)
+def test_a_session_whose_cleaning_runs_past_closing_is_not_placed(planner: str) -> None:
+    # 17:15-18:00 fits the day, but its cleaning would end at 18:30 after closing.
+    plan = ALL[planner](_closing_buffer())
+    assert plan.placements == ()
+    assert plan_violations(_closing_buffer(), plan) == []
+
+
+def test_checker_reports_cleaning_past_closing() -> None:
+    clinic = _closing_buffer()
+    late = _at(start=time(17, 15), end=time(18))
+    assert "cleaning_after_closing" in _codes(_with(clinic, busy=()), late)
+    assert _codes(_with(clinic, busy=()), _at(start=time(16, 45), end=time(17, 30))) == []
+
+
 @pytest.mark.parametrize("planner", ALL)
 def test_a_break_is_respected(planner: str) -> None:
     staff = (practitioner("P1", working_hours={0: hours(9, 18)}),)

@@ -20,7 +20,9 @@ its credentialed practitioners x rooms; (d) per device kind, its devices x its
 practitioners x rooms. Each count is the most sessions that fit smallest first. The
 bound is the minimum of the chain total and the totals of (a)-(d); each is a valid
 upper bound, so their minimum is one too. It ignores interactions between courses in
-time (and the practitioners' daily limits), so it is optimistic, never pessimistic.
+time (and the practitioners' daily limits beyond what existing appointments already
+use up: a practitioner whose maximum is reached that day does not count for A), so it
+is optimistic, never pessimistic.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def allowed_days(grid: Grid, course: Course) -> frozenset[int]:
         if not grid.course_day_ok(course, day):
             continue
         for pid in pids:
+            if grid.booked_full(pid, day, course.duration_min):
+                continue
             free = grid.working_mask(grid.practitioners[pid], day)
             free &= ~busy_by_practitioner.get(pid, {}).get(day, 0) & available
             if start_mask(free, length):

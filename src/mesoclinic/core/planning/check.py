@@ -191,9 +191,34 @@ def _overlaps(
 
 
 def _cleaning(problem: Problem, placements: Sequence[Placement]) -> list[Message]:
-    """A room with a cleaning buffer stays free that long after each session in it."""
+    """A room with a cleaning buffer stays free that long after each session in it.
+
+    The cleaning is done within opening hours: a session whose buffer would run past
+    closing time is refused like one whose buffer runs into the next booking.
+    """
     buffers = {r.id: r for r in problem.rooms if r.cleaning_buffer_min > 0}
     spans: dict[tuple[str, date], list[tuple[int, int, Placement | None]]] = defaultdict(list)
+    issues = []
+    for p in placements:
+        room = buffers.get(p.room_id)
+        if room is None or p.day in problem.holidays:
+            continue
+        start, end = _minutes(p.start), _minutes(p.end)
+        opening = problem.opening_hours.get(p.day.weekday(), ())
+        if _covered(opening, start, end) and not _covered(
+            opening, start, end + room.cleaning_buffer_min
+        ):
+            what, what_ru = _label(p)
+            issues.append(
+                message(
+                    "cleaning_after_closing",
+                    what=what,
+                    what_ru=what_ru,
+                    room=room.name or room.id,
+                    minutes=room.cleaning_buffer_min,
+                    day=p.day,
+                )
+            )
     for busy in problem.busy:
         if busy.resource == "room" and busy.resource_id in buffers:
             spans[(busy.resource_id, busy.day)].append(
@@ -202,7 +227,6 @@ def _cleaning(problem: Problem, placements: Sequence[Placement]) -> list[Message
     for p in placements:
         if p.room_id in buffers:
             spans[(p.room_id, p.day)].append((_minutes(p.start), _minutes(p.end), p))
-    issues = []
     for (room_id, _day), items in spans.items():
         room = buffers[room_id]
         items.sort(key=lambda s: (s[0], s[1]))
@@ -228,12 +252,21 @@ def _cleaning(problem: Problem, placements: Sequence[Placement]) -> list[Message
 def _daily_limits(
     problem: Problem, placements: Sequence[Placement], courses: dict[str, Course]
 ) -> list[Message]:
-    """Each practitioner's daily maximum of sessions and of minutes."""
+    """Each practitioner's daily maximum of sessions and of minutes.
+
+    Appointments already booked that day (`Busy.session`) count with the placements.
+    """
     limited = {
         p.id: p
         for p in problem.practitioners
         if p.max_sessions_per_day is not None or p.max_minutes_per_day is not None
     }
+    booked: dict[tuple[str, date], tuple[int, int]] = {}
+    for busy in problem.busy:
+        if busy.session and busy.resource == "practitioner" and busy.resource_id in limited:
+            key = (busy.resource_id, busy.day)
+            count, minutes = booked.get(key, (0, 0))
+            booked[key] = (count + 1, minutes + _minutes(busy.end) - _minutes(busy.start))
     per_day: dict[tuple[str, date], list[Placement]] = defaultdict(list)
     for p in placements:
         if p.practitioner_id in limited:
@@ -245,10 +278,14 @@ def _daily_limits(
         last = max(items, key=lambda p: (p.start, p.course_id))
         what, what_ru = _label(last)
         ctx = {"what": what, "what_ru": what_ru, "practitioner": who, "day": day}
+        count_before, minutes_before = booked.get((pid, day), (0, 0))
+        count = count_before + len(items)
         limit = practitioner.max_sessions_per_day
-        if limit is not None and len(items) > limit:
-            issues.append(message("daily_sessions", count=len(items), limit=limit, **ctx))
-        minutes = sum(courses[p.course_id].duration_min for p in items if p.course_id in courses)
+        if limit is not None and count > limit:
+            issues.append(message("daily_sessions", count=count, limit=limit, **ctx))
+        minutes = minutes_before + sum(
+            courses[p.course_id].duration_min for p in items if p.course_id in courses
+        )
         limit = practitioner.max_minutes_per_day
         if limit is not None and minutes > limit:
             issues.append(message("daily_minutes", count=minutes, limit=limit, **ctx))

@@ -95,6 +95,15 @@ class Grid:
         self.credentialed: dict[str, list[str]] = {}
         for course in problem.courses:
             self.credentialed_for(course.technique)
+        # (practitioner, day) -> sessions and minutes of appointments already booked.
+        self.booked_load: dict[tuple[str, int], tuple[int, int]] = {}
+        for busy in problem.busy:
+            day = self.day_index(busy.day)
+            if busy.session and busy.resource == "practitioner" and 0 <= day < self.n_days:
+                key = (busy.resource_id, day)
+                sessions, minutes = self.booked_load.get(key, (0, 0))
+                length = to_minutes(busy.end) - to_minutes(busy.start)
+                self.booked_load[key] = (sessions + 1, minutes + length)
 
     # -- conversions -------------------------------------------------------------------
     def day_index(self, day: date) -> int:
@@ -140,6 +149,19 @@ class Grid:
         if when in practitioner.absences:
             return 0
         return self.open[day] & self.ranges_mask(practitioner.working_hours.get(when.weekday(), ()))
+
+    def booked_full(self, pid: str, day: int, duration_min: int) -> bool:
+        """The practitioner's daily limit leaves no room for one more such session that day
+        after the appointments already booked."""
+        practitioner = self.practitioners[pid]
+        sessions, minutes = self.booked_load.get((pid, day), (0, 0))
+        max_sessions, max_minutes = (
+            practitioner.max_sessions_per_day,
+            practitioner.max_minutes_per_day,
+        )
+        return (max_sessions is not None and sessions >= max_sessions) or (
+            max_minutes is not None and minutes + duration_min > max_minutes
+        )
 
     def rooms_for(self, course: Course) -> list[str]:
         """Rooms with every feature the course needs, in the problem's order."""
@@ -231,6 +253,10 @@ class Occupancy:
         }
         for busy in problem.busy:
             self.block(busy)
+        # Appointments already booked that day count toward the daily limits.
+        for key, (sessions, minutes) in grid.booked_load.items():
+            self.day_sessions[key] = sessions
+            self.day_minutes[key] = minutes
 
     def block(self, busy: Busy) -> None:
         day = self.grid.day_index(busy.day)
@@ -274,8 +300,9 @@ class Occupancy:
         ok = start_mask(free, length)
         buffer = self.grid.room_buffer[room]
         if buffer and ok:
-            # The buffer may run past closing time, not into another booking.
-            ok &= start_mask(free | (self.grid.full & ~self.grid.open[day]), length + buffer)
+            # The room is cleaned within opening hours: the buffer ends by closing time
+            # and never runs into another booking.
+            ok &= start_mask(free, length + buffer)
         return ok
 
     def patient_free(self, patient_id: str, day: int) -> int:

@@ -479,7 +479,7 @@ def _solve(
         model.add_no_overlap(intervals)
     for room, intervals in room_intervals.items():
         for d in window:
-            free = occupancy.room[room][d] | (grid.full & ~grid.open[d])
+            free = occupancy.room[room][d]  # closed hours block session and cleaning
             for a, b in _runs(free, spd):
                 intervals.append(model.new_fixed_size_interval_var(d * spd + a, b - a, ""))
         model.add_no_overlap(intervals)

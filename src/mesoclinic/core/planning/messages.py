@@ -145,6 +145,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "{what_ru}: кабинету {room} нужно {minutes} мин. уборки после предыдущего сеанса, "
         "{day} в {start}.",
     ),
+    "cleaning_after_closing": (
+        "{what}: room {room} needs {minutes} minutes of cleaning after the session, which "
+        "would run past closing time on {day}.",
+        "{what_ru}: кабинету {room} нужно {minutes} мин. уборки после сеанса, а {day} "
+        "клиника к этому времени уже закрыта.",
+    ),
     "patient_weekday": (
         "{what}: the patient only comes on certain weekdays, not on {day}.",
         "{what_ru}: пациент приходит только в определённые дни недели, не {day}.",

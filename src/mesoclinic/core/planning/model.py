@@ -50,7 +50,8 @@ class Room:
     """A treatment room; every session needs one for its whole duration.
 
     `features` (e.g. "couch", "body") must include a course's `room_needs`; the room
-    needs `cleaning_buffer_min` free minutes after each session before the next starts.
+    needs `cleaning_buffer_min` free minutes after each session before the next starts,
+    and the cleaning is done within opening hours: session and buffer end by closing.
     """
 
     id: str
@@ -80,7 +81,9 @@ class Busy:
     """A fixed interval that must be respected: an existing appointment, a meeting, repairs.
 
     `resource` is "practitioner", "room", "device" or "patient"; `resource_id` is the id
-    of that practitioner, room, device or patient.
+    of that practitioner, room, device or patient. `session` marks a practitioner's
+    existing appointment: it counts toward their daily maximum of sessions and minutes
+    (a break or a meeting does not).
     """
 
     resource: str
@@ -89,6 +92,7 @@ class Busy:
     start: time
     end: time
     reason: str = ""
+    session: bool = False
 
 
 @dataclass(frozen=True)

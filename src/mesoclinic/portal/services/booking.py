@@ -109,6 +109,7 @@ def _free(*, service: OnlineService, patient: Patient, starts_at: dt.datetime) -
         technique_id=service.technique_id,
         room=None,
         device=None,
+        patient=patient,
     ):
         return False
     busy = Appointment.objects.filter(
@@ -251,9 +252,11 @@ def series_book(
                 )
             )
         except ValidationError as exc:
+            # The clinic's rules say why (the patient's hours, the practitioner's daily
+            # maximum, the room's cleaning...): the patient can act on that.
             raise ValidationError(
-                _("%(day)s is no longer free: choose another time. Nothing was booked.")
-                % {"day": _day(starts_at, service.clinic.zone)}
+                _("%(day)s cannot be booked: %(why)s Choose another time. Nothing was booked.")
+                % {"day": _day(starts_at, service.clinic.zone), "why": " ".join(exc.messages)}
             ) from exc
     booking = OnlineBooking.objects.create(
         organisation_id=patient.organisation_id,

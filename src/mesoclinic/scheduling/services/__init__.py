@@ -38,6 +38,13 @@ from mesoclinic.scheduling.services.resources import (  # noqa: F401
     room_create,
     working_hours_set,
 )
+from mesoclinic.scheduling.services.rules import (  # noqa: F401
+    RuleCheck,
+    appointment_warnings,
+    booking_rules_check,
+    course_practitioner,
+    room_cleaning_problems,
+)
 from mesoclinic.scheduling.services.slots import (  # noqa: F401
     _CONSTRAINT_FIELDS,
     TRANSITIONS,

@@ -19,12 +19,14 @@ from mesoclinic.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
+    CourseTerms,
     Device,
     Room,
 )
 
 # Which status may follow which. Done, no-show, cancelled and postponed are final for
 # that appointment: a postponed session is booked again as a new appointment.
+from mesoclinic.scheduling.services.rules import room_cleaning_problems
 from mesoclinic.scheduling.services.slots import (
     _CONSTRAINT_FIELDS,
     TRANSITIONS,
@@ -35,7 +37,18 @@ from mesoclinic.scheduling.services.slots import (
 )
 
 
-def _first_free(model, clinic: Clinic, starts_at, ends_at, *, field: str, technique_id: str = ""):
+def _first_free(
+    model,
+    clinic: Clinic,
+    starts_at,
+    ends_at,
+    *,
+    field: str,
+    technique_id: str = "",
+    suits=None,
+):
+    """The first free room or device; with `suits`, the first free one it accepts (or, if
+    none, the first free one, so that the rules say what is wrong with it)."""
     busy = Appointment.objects.filter(
         status__in=ACTIVE_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
     ).values_list(f"{field}_id", flat=True)
@@ -44,7 +57,25 @@ def _first_free(model, clinic: Clinic, starts_at, ends_at, *, field: str, techni
     )
     if model is Device:
         return next((d for d in candidates if technique_id in d.technique_ids), None)
+    if suits is not None:
+        rooms = list(candidates)
+        return next((r for r in rooms if suits(r)), rooms[0] if rooms else None)
     return candidates.first()
+
+
+def _room_suits(*, clinic: Clinic, plan_id: int | None, starts_at, ends_at, ignore_id=None):
+    """Whether a room has the course's equipment and its cleaning time fits."""
+    needs = set()
+    if plan_id is not None:
+        terms = CourseTerms.objects.filter(plan_id=plan_id).first()
+        needs = set(terms.room_needs or []) if terms else set()
+
+    def suits(room: Room) -> bool:
+        return needs <= set(room.features or []) and not room_cleaning_problems(
+            clinic=clinic, room=room, starts_at=starts_at, ends_at=ends_at, ignore_id=ignore_id
+        )
+
+    return suits
 
 
 def _raise_for_integrity(exc: IntegrityError, slot: Slot, patient: Patient) -> None:
@@ -90,12 +121,22 @@ def _validated_slot(
     technique_id: str,
     room: Room | None,
     device: Device | None,
+    patient: Patient | None = None,
+    plan_id: int | None = None,
+    ignore_id: int | None = None,
 ) -> Slot:
     if not 5 <= duration_min <= 480:
         raise ValidationError({"duration": _("Duration must be between 5 and 480 minutes.")})
     ends_at = starts_at + dt.timedelta(minutes=duration_min)
     if room is None:
-        room = _first_free(Room, clinic, starts_at, ends_at, field="room")
+        suits = _room_suits(
+            clinic=clinic,
+            plan_id=plan_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            ignore_id=ignore_id,
+        )
+        room = _first_free(Room, clinic, starts_at, ends_at, field="room", suits=suits)
         if room is None and Room.objects.filter(clinic=clinic, active=True).exists():
             raise ValidationError({"room": _("No room is free at that time.")})
     kb_technique = load_knowledge().technique.get(technique_id) if technique_id else None
@@ -112,6 +153,9 @@ def _validated_slot(
         technique_id=technique_id,
         room=room,
         device=device,
+        patient=patient,
+        plan_id=plan_id,
+        ignore_id=ignore_id,
     )
     if problems:
         errors: dict[str, list[str]] = {}
@@ -160,6 +204,8 @@ def appointment_book(
         technique_id=technique_id,
         room=room,
         device=device,
+        patient=patient,
+        plan_id=plan_id,
     )
     appointment = Appointment(
         organisation_id=scope.organisation_id,
@@ -224,6 +270,9 @@ def appointment_reschedule(
             technique_id=appointment.technique_id,
             room=None,
             device=None,
+            patient=appointment.patient,
+            plan_id=appointment.plan_id,
+            ignore_id=appointment.pk,
         )
         if practitioner != appointment.practitioner
         else None
@@ -240,6 +289,9 @@ def appointment_reschedule(
             technique_id=appointment.technique_id,
             room=appointment.room,
             device=appointment.device,
+            patient=appointment.patient,
+            plan_id=appointment.plan_id,
+            ignore_id=appointment.pk,
         )
         if problems:
             errors: dict[str, list[str]] = {}

@@ -23,6 +23,7 @@ from mesoclinic.scheduling.models import (
     Room,
     WorkingHours,
 )
+from mesoclinic.scheduling.services.rules import booking_rules_check
 
 # Which status may follow which. Done, no-show, cancelled and postponed are final for
 # that appointment: a postponed session is booked again as a new appointment.
@@ -104,8 +105,16 @@ def slot_check(
     technique_id: str,
     room: Room | None,
     device: Device | None,
+    patient=None,
+    plan_id: int | None = None,
+    ignore_id: int | None = None,
 ) -> list[tuple[str, str]]:
-    """Every booking rule the slot breaks, as (field, message); empty when it is bookable."""
+    """Every booking rule the slot breaks, as (field, message); empty when it is bookable.
+
+    With `patient` (every booking gives it), the clinic's hard rules for the patient,
+    the course of `plan_id`, the room's cleaning and the practitioner's daily maximum
+    are checked too (`booking_rules_check`); `ignore_id` is the appointment being moved.
+    """
     problems: list[tuple[str, str]] = []
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise ValueError("appointment times must be aware datetimes")
@@ -236,6 +245,17 @@ def slot_check(
         problems.append(("room", _("That room belongs to another clinic.")))
     if device is not None and device.clinic_id != clinic.pk:
         problems.append(("device", _("That device belongs to another clinic.")))
+    if patient is not None:
+        problems += booking_rules_check(
+            clinic=clinic,
+            patient=patient,
+            practitioner=practitioner,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room=room,
+            plan_id=plan_id,
+            ignore_id=ignore_id,
+        ).problems
     return problems
 
 
