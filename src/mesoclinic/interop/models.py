@@ -174,3 +174,21 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"erasure {self.pk}"
+
+
+class AnonymisationPass(models.Model):
+    """The one way past the triggers that keep signed records unchangeable.
+
+    `interop.services.anonymisation.patient_anonymise` writes a row naming the patient,
+    rewrites that patient's identifying text, and deletes the row, all in one
+    transaction: the row is never committed, so no other connection ever sees it, and
+    an UPDATE of a signed record outside that transaction (ORM or raw SQL) is refused
+    as before. Migration 0002 makes the triggers of signed sessions, addenda, consents,
+    history facts and audit events let an UPDATE through only while a pass is open for
+    the row's patient, and never one that changes the patient or a session's status.
+    """
+
+    patient_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"anonymisation pass {self.patient_id}"

@@ -14,7 +14,6 @@ import json
 import zipfile
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -36,8 +35,9 @@ from mesoclinic.interop.models import (
     JobStatus,
     SubjectAccessRequest,
 )
+from mesoclinic.interop.services.anonymisation import patient_anonymise
 from mesoclinic.patients.models import Patient
-from mesoclinic.patients.services import _search_keys_refresh, _tokens_refresh
+from mesoclinic.patients.services import patient_search_refresh
 
 
 def _now() -> dt.datetime:
@@ -338,9 +338,8 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
     patient.data_consent = False
     patient.data_consent_at = None
     patient.photo_consent = False
-    _search_keys_refresh(patient)
     patient.save()
-    _tokens_refresh(patient)
+    patient_search_refresh(patient=patient)
     erasure = ErasureRequest.objects.create(
         organisation_id=patient.organisation_id,
         patient=patient,
@@ -370,54 +369,11 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
 
 
 def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
-    """Replace the patient's identity with a pseudonym: the clinical records that remain
-    (and lot recalls, side-effect statistics) no longer point at a person."""
-    patient = Patient.objects.select_for_update().get(pk=erasure.patient_id)
-    patient.family_name = "—"
-    patient.given_name = f"#{patient.pk}"
-    patient.middle_name = ""
-    # The year stays (age at treatment matters for safety statistics); the day goes.
-    patient.birth_date = patient.birth_date.replace(month=1, day=1)
-    patient.sex = "unknown"
-    patient.phone = ""
-    patient.email = ""
-    patient.weight_kg = None
-    patient.weight_date = None
-    patient.data_consent_notice = ""
-    patient.photo_consent = False
-    _search_keys_refresh(patient)
-    patient.save()
-    _tokens_refresh(patient)
-    photos = _photos_delete(patient)
+    """Anonymise the patient of an erasure whose retention has ended (or was never due)."""
+    patient_anonymise(patient=erasure.patient, erasure_id=erasure.pk)
     ErasureRequest.objects.filter(pk=erasure.pk).update(
         status=ErasureStatus.ANONYMISED, anonymised_at=now
     )
-    audit_record(
-        action=AuditAction.DELETE,
-        organisation_id=patient.organisation_id,
-        patient_id=patient.pk,
-        detail={"erasure": erasure.pk, "anonymised": True, "photos_deleted": photos},
-    )
-
-
-def _photos_delete(patient: Patient) -> int:
-    """Delete the patient's photographs; their files (image and thumbnail) leave the
-    storage once the transaction commits. The outcome scores read from them stay,
-    no longer citing a photograph. Returns how many."""
-    from mesoclinic.outcomes.models import OutcomeScore
-    from mesoclinic.photos.models import Photo
-
-    photos = Photo.objects.filter(patient=patient)
-    names = [n for pair in photos.values_list("image", "thumbnail") for n in pair if n]
-    OutcomeScore.objects.filter(photo__in=photos).update(photo=None)
-    count = photos.delete()[0]
-
-    def remove_files() -> None:
-        for name in names:
-            default_storage.delete(name)
-
-    transaction.on_commit(remove_files)
-    return count
 
 
 def retention_run(*, now: dt.datetime) -> list[int]:
