@@ -21,11 +21,9 @@ def _text_hits(needles: list[str]) -> list[tuple[str, str, str]]:
         for table in connection.introspection.table_names(cursor):
             for column in connection.introspection.get_table_description(cursor, table):
                 for needle in needles:
-                    cursor.execute(
-                        f"SELECT COUNT(*) FROM {quote(table)} "
-                        f"WHERE LOWER(CAST({quote(column.name)} AS TEXT)) LIKE %s",
-                        [f"%{needle.lower()}%"],
-                    )
+                    # Names from the database's own catalogue, quoted; the needle is a parameter.
+                    sql = f"SELECT COUNT(*) FROM {quote(table)} WHERE LOWER(CAST({quote(column.name)} AS TEXT)) LIKE %s"  # noqa: E501, S608
+                    cursor.execute(sql, [f"%{needle.lower()}%"])
                     if cursor.fetchone()[0]:
                         hits.append((table, column.name, needle))
     return hits
@@ -174,7 +172,10 @@ def test_signed_records_still_refuse_a_raw_update_outside_anonymisation(world, r
     updates = [
         ("UPDATE consultations_consent SET signer_name = %s WHERE id = %s", ["X", consent.pk]),
         ("UPDATE charting_addendum SET text = %s WHERE id = %s", ["X", addendum.pk]),
-        ("UPDATE charting_treatmentsession SET override_reason = %s WHERE id = %s", ["X", session.pk]),
+        (
+            "UPDATE charting_treatmentsession SET override_reason = %s WHERE id = %s",
+            ["X", session.pk],
+        ),
         ("UPDATE patients_historyfact SET note = %s WHERE id = %s", ["X", fact.pk]),
     ]
     assert all(_refused(sql, params) for sql, params in updates)

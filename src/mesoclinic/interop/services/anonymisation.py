@@ -80,9 +80,9 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
         "sessions": TreatmentSession.objects.filter(**mine, override_reason__gt="").update(
             override_reason=ERASED
         )
-        + TreatmentSession.objects.filter(**mine).exclude(checkin_answers={}).update(
-            checkin_answers={}
-        ),
+        + TreatmentSession.objects.filter(**mine)
+        .exclude(checkin_answers={})
+        .update(checkin_answers={}),
         "addenda": Addendum.objects.filter(session__patient=patient).update(text=ERASED),
         "side_effects": SideEffect.objects.filter(**mine).update(note=""),
         "outcome_scores": OutcomeScore.objects.filter(**mine).update(note=""),

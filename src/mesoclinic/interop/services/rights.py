@@ -236,12 +236,10 @@ def subject_access_build(request_id: int) -> SubjectAccessRequest:
 
 # --- Erasure with retention ----------------------------------------------------------
 
-JURISDICTION_OF_LOCALE = {"ru": "RU", "en-gb": "GB", "en-us": "US"}
 
-
-def jurisdiction_of(patient: Patient) -> str:
-    clinic = _clinic(patient)
-    return JURISDICTION_OF_LOCALE.get(clinic.locale if clinic else "", "default")
+def jurisdiction_of(clinic: Clinic | None) -> str:
+    """The clinic's jurisdiction (its setting), "other" without a clinic."""
+    return clinic.jurisdiction if clinic is not None else "other"
 
 
 def retention_years(jurisdiction: str) -> int:
@@ -249,27 +247,57 @@ def retention_years(jurisdiction: str) -> int:
     return int(table.get(jurisdiction, table["default"]))
 
 
-def last_signed_record(patient: Patient) -> dt.date | None:
-    """The day of the patient's latest clinical record kept for the retention period: a
-    signed session or consent, a clinical photograph or a signed photo consent."""
+def _kept_records_by_clinic(patient: Patient) -> dict[int | None, dt.date]:
+    """The day of the patient's latest record kept for the retention period, per clinic:
+    signed sessions, signed consents (the clinic of their plan), clinical photographs,
+    signed photo consents and outcome scores."""
     from mesoclinic.charting.models import TreatmentSession
     from mesoclinic.consultations.models import Consent
+    from mesoclinic.outcomes.models import OutcomeScore
     from mesoclinic.photos.models import Photo, PhotoConsent
 
-    days = []
-    last_session = TreatmentSession.objects.filter(patient=patient, status="signed").aggregate(
-        d=Max("session_date")
-    )["d"]
-    if last_session:
-        days.append(last_session)
-    last_consent = Consent.objects.filter(patient=patient).aggregate(d=Max("signed_at"))["d"]
-    if last_consent:
-        days.append(last_consent.date())
-    for model, field in ((Photo, "taken_at"), (PhotoConsent, "signed_at")):
-        last = model.objects.filter(patient=patient).aggregate(d=Max(field))["d"]
-        if last:
-            days.append(last.date())
-    return max(days) if days else None
+    sources = (
+        (
+            TreatmentSession.objects.filter(patient=patient, status="signed"),
+            "clinic_id",
+            "session_date",
+        ),
+        (Consent.objects.filter(patient=patient), "plan__clinic_id", "signed_at"),
+        (Photo.objects.filter(patient=patient), "clinic_id", "taken_at"),
+        (PhotoConsent.objects.filter(patient=patient), "clinic_id", "signed_at"),
+        (OutcomeScore.objects.filter(patient=patient), "clinic_id", "scored_on"),
+    )
+    last: dict[int | None, dt.date] = {}
+    for queryset, clinic, field in sources:
+        for row in queryset.values(clinic).annotate(d=Max(field)).order_by():
+            day = row["d"].date() if isinstance(row["d"], dt.datetime) else row["d"]
+            key = row[clinic]
+            last[key] = max(day, last.get(key, day))
+    return last
+
+
+def retention_end(patient: Patient) -> tuple[dt.date | None, str]:
+    """Until when the patient's kept records must be kept, and by which jurisdictions.
+
+    Each record counts by the law of its own clinic: the period of that clinic's
+    jurisdiction runs from the clinic's latest record, and the latest end wins. With no
+    kept record: (None, the home clinic's jurisdiction)."""
+    last = _kept_records_by_clinic(patient)
+    if not last:
+        return None, jurisdiction_of(_clinic(patient))
+    clinics = Clinic.objects.in_bulk([c for c in last if c is not None])
+    ends = {}
+    for clinic_id, day in last.items():
+        jurisdiction = jurisdiction_of(clinics.get(clinic_id) or _clinic(patient))
+        end = _years_after(day, retention_years(jurisdiction))
+        ends[jurisdiction] = max(end, ends.get(jurisdiction, end))
+    return max(ends.values()), ",".join(sorted(ends))
+
+
+def last_signed_record(patient: Patient) -> dt.date | None:
+    """The day of the patient's latest record kept for the retention period."""
+    last = _kept_records_by_clinic(patient)
+    return max(last.values()) if last else None
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -305,9 +333,7 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     now = _now()
-    jurisdiction = jurisdiction_of(patient)
-    last = last_signed_record(patient)
-    retain_until = _years_after(last, retention_years(jurisdiction)) if last else None
+    retain_until, jurisdiction = retention_end(patient)
     erased: dict[str, object] = {
         "fields": [f for f in ("phone", "email") if getattr(patient, f)],
         "availability": PatientAvailability.objects.filter(patient=patient).delete()[0],
