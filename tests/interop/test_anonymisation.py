@@ -153,6 +153,14 @@ def test_anonymised_records_hold_no_identifying_text_and_keep_the_clinical_facts
     assert PhotoConsent.objects.filter(patient=patient).count() == 1
     assert not Photo.objects.filter(patient=patient).exists()
 
+    # What remains still exports as valid FHIR, and the consent still renders as a PDF.
+    from mesoclinic.consultations.documents import consent_pdf
+    from mesoclinic.interop.fhir.export import patient_everything, validate
+
+    for resource in patient_everything(patient, with_pdfs=False):
+        validate(resource)
+    assert consent_pdf(consent=Consent.objects.get(patient=patient)).startswith(b"%PDF")
+
 
 @pytest.mark.django_db
 def test_signed_records_still_refuse_a_raw_update_outside_anonymisation(world, record):
