@@ -44,6 +44,13 @@ def test_bulk_export_writes_valid_ndjson_for_every_patient_once(
         for row in rows:
             validate(row)
     assert {"Procedure", "MedicationAdministration", "Organization"} <= set(files)
+    # It ran as a background job of the organisation, its progress reported as it went.
+    from mesoclinic.jobs.models import BackgroundJob
+    from mesoclinic.jobs.models import JobStatus as BackgroundStatus
+
+    job = BackgroundJob.objects.get(organisation=world.organisation, kind="fhir_export")
+    assert (job.status, job.progress, job.task_args) == (BackgroundStatus.DONE, 1.0, [export.pk])
+    assert job.message == "2 of 2 patients exported"
     assert AuditEvent.objects.filter(
         action="export", object_type="interop.BulkExport", object_id=str(export.pk)
     ).exists()

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Role
@@ -60,8 +60,21 @@ def bulk_export_start(*, scope: Scope, now: dt.datetime, request=None) -> BulkEx
         detail={"fhir": "$export", "export": export.pk},
     )
     from mesoclinic.interop.tasks import bulk_export_task
+    from mesoclinic.jobs.services import job_enqueue
 
-    transaction.on_commit(lambda: bulk_export_task.enqueue(export.pk))
+    # A background job: the owner follows it on the Background work page too (its
+    # progress is reported by bulk_export_run) and may run it again if it failed.
+    pk, organisation_id, user_id = export.pk, export.organisation_id, scope.user_id
+    transaction.on_commit(
+        lambda: job_enqueue(
+            bulk_export_task,
+            pk,
+            organisation_id=organisation_id,
+            kind="fhir_export",
+            created_by_id=user_id,
+            subject=formats.date_format(timezone.localdate(now), "DATE_FORMAT"),
+        )
+    )
     return export
 
 
