@@ -24,7 +24,9 @@ def _pg_function(name: str, message: str, allowed: str, *, deletes: bool) -> str
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND {allowed} THEN RETURN NEW; END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF {allowed} THEN RETURN NEW; END IF;
+    END IF;
     {tail}RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';
 END;
 $$ LANGUAGE plpgsql;
@@ -59,11 +61,12 @@ POSTGRES_UP = (
 CREATE OR REPLACE FUNCTION charting_session_immutable() RETURNS trigger AS $$
 BEGIN
     IF OLD.status = 'signed' THEN
-        IF TG_OP = 'UPDATE' AND NEW.status = OLD.status
-            AND NEW.session_date = OLD.session_date AND """
+        IF TG_OP = 'UPDATE' THEN
+            IF NEW.status = OLD.status AND NEW.session_date = OLD.session_date AND """
     + _SAME_PATIENT
     + """ THEN
-            RETURN NEW;
+                RETURN NEW;
+            END IF;
         END IF;
         RAISE EXCEPTION 'signed sessions are immutable; add an addendum'
             USING ERRCODE = 'integrity_constraint_violation';

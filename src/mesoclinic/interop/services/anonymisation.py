@@ -7,14 +7,16 @@ person: the name, contact details, the birth day, the signer's name, drawn signa
 text of each signed consent, and every free text written about the patient (history
 notes and labels, consultation notes, addenda, override reasons, side-effect and
 outcome notes, adverse-event notes, appointment notes, imported facts, questionnaire
-answers, the erasure request's reason), the portal account, the photographs, and the
-patient's name in the labels of the audit trail.
+answers), the portal account, the photographs, and the patient's name and contact
+details in the erasure request's reason and in the labels of the audit trail.
 
 Signed records are protected by database triggers; `patient_anonymise` is the one way
 past them (see `AnonymisationPass` and interop migration 0002) and is audited.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -90,7 +92,6 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
         "appointments": patient.appointments.update(notes="", status_reason=""),
         "imported_facts": ImportedFact.objects.filter(**mine).update(label="", source=""),
         "questionnaires": Questionnaire.objects.filter(**mine).update(answers={}),
-        "erasure_requests": ErasureRequest.objects.filter(**mine).update(reason=""),
         "access_requests": SubjectAccessRequest.objects.filter(**mine).update(
             archive=None, error=""
         ),
@@ -100,6 +101,15 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
         PortalAccount.objects.filter(pk=account.pk).update(
             email=f"erased-{account.pk}@portal.invalid", password="", active=False
         )
+    # The erasure request keeps its reason (the patient's words to the clinic about the
+    # request), with the patient's name and contact details replaced.
+    counts["erasure_requests"] = 0
+    for request in ErasureRequest.objects.filter(**mine).exclude(reason=""):
+        reason = _scrub(request.reason, identifying, pseudonym(patient))
+        if reason != request.reason:
+            counts["erasure_requests"] += ErasureRequest.objects.filter(pk=request.pk).update(
+                reason=reason
+            )
     # The audit trail keeps what happened, with the patient's name replaced in its labels.
     relabelled = 0
     for event in AuditEvent.objects.filter(patient_id=patient.pk).only(
@@ -107,9 +117,7 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
     ):
         labels = {"object_label": event.object_label, "actor_label": event.actor_label}
         for field, value in labels.items():
-            for text in identifying:
-                value = value.replace(text, pseudonym(patient))
-            labels[field] = value
+            labels[field] = _scrub(value, identifying, pseudonym(patient))
         if labels != {"object_label": event.object_label, "actor_label": event.actor_label}:
             relabelled += AuditEvent.objects.filter(pk=event.pk).update(**labels)
     counts["audit_labels"] = relabelled
@@ -142,6 +150,13 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
         },
     )
     return counts
+
+
+def _scrub(text: str, identifying: list[str], replacement: str) -> str:
+    """The text with each identifying string (any case) replaced."""
+    for item in identifying:
+        text = re.sub(re.escape(item), replacement, text, flags=re.IGNORECASE)
+    return text
 
 
 def photos_delete(*, patient: Patient) -> int:
