@@ -158,8 +158,22 @@ def test_clinic_add_and_list_in_two_time_zones(installed, capsys):
     assert "East" in out and "Asia/Vladivostok" in out
     code, out, _err = run(capsys, "clinic", "list")
     lines = out.strip().splitlines()
-    assert lines[0].startswith("Centre\tEurope/Moscow\ten-gb\tmon 09:00-19:00")
-    assert lines[1].startswith("East\tAsia/Vladivostok\tru\tmon 10:00-14:00,15:00-20:00")
+    # The jurisdiction: as the locale suggests unless given.
+    assert lines[0].startswith("Centre\tEurope/Moscow\ten-gb\tGB\tmon 09:00-19:00")
+    assert lines[1].startswith("East\tAsia/Vladivostok\tru\tRU\tmon 10:00-14:00,15:00-20:00")
+    code, out, err = run(
+        capsys,
+        "clinic",
+        "add",
+        "--name",
+        "Far",
+        "--time-zone",
+        "Asia/Tokyo",
+        "--jurisdiction",
+        "other",
+    )
+    assert code == 0, err
+    assert Clinic.objects.get(name="Far").jurisdiction == "other"
     east = Clinic.objects.get(name="East")
     event = AuditEvent.objects.get(object_type="accounts.Clinic", object_id=str(east.pk))
     assert event.detail["via"] == "command line"

@@ -151,6 +151,7 @@ def clinic_add_command(args: argparse.Namespace) -> int:
             address=args.address,
             phone=args.phone,
             locale=args.locale,
+            jurisdiction=args.jurisdiction,
             hours=hours,
         )
     except ValidationError as exc:
@@ -166,7 +167,7 @@ def clinic_list_command(args: argparse.Namespace) -> int:
     org = _organisation(args.organisation)
     for clinic in org.clinics.prefetch_related("opening_hours"):
         print(
-            f"{clinic.name}\t{clinic.time_zone}\t{clinic.locale}\t"
+            f"{clinic.name}\t{clinic.time_zone}\t{clinic.locale}\t{clinic.jurisdiction}\t"
             f"{_hours_text(clinic.opening_hours.all())}"
         )
     return 0
@@ -307,6 +308,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--address", default="")
     p.add_argument("--phone", default="")
     p.add_argument("--locale", default="en-gb", choices=LOCALES, help="default en-gb")
+    p.add_argument(
+        "--jurisdiction",
+        default="",
+        choices=("RU", "GB", "US", "other"),
+        help="whose law on medical records applies (default: as the locale suggests)",
+    )
     p.add_argument(
         "--hours", action="append", help=HOURS_HELP + f" (default: {', '.join(DEFAULT_HOURS)})"
     )

@@ -31,6 +31,8 @@ TEXT = {
         "phone": "Phone",
         "time_zone": "Time zone",
         "locale": "Language and formats",
+        "law": "Law on medical records",
+        "other_country": "Another country (the longest period)",
         "opens": "{day}: opens",
         "closes": "{day}: closes",
         "opens2": "{day}: opens after a break",
@@ -84,6 +86,8 @@ TEXT = {
         "phone": "Телефон",
         "time_zone": "Часовой пояс",
         "locale": "Язык и форматы",
+        "law": "Закон о медицинских документах",
+        "other_country": "Другая страна (самый долгий срок)",
         "opens": "{day}: открытие",
         "closes": "{day}: закрытие",
         "opens2": "{day}: открытие после перерыва",
@@ -174,6 +178,8 @@ def test_fresh_install_to_a_booking_by_an_invited_practitioner(
     page.get_by_label(t["phone"]).fill("+7 343 000-00-00")
     page.get_by_label(t["time_zone"]).select_option(ZONE)
     page.get_by_label(t["locale"]).select_option("ru")
+    # A Russian-speaking clinic abroad: the law on its records is not Russia's.
+    page.get_by_label(t["law"]).select_option(label=t["other_country"])
     monday, *rest, _saturday = t["days"]
     # Monday is split by a lunch break; first, a typo makes the periods overlap.
     page.get_by_label(t["opens"].format(day=monday), exact=True).fill("09:00")
@@ -191,7 +197,7 @@ def test_fresh_install_to_a_booking_by_an_invited_practitioner(
     page.get_by_role("button", name=t["add_clinic_button"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ural")
     ural = Clinic.objects.get(name="Ural")
-    assert (ural.time_zone, ural.locale) == (ZONE, "ru")
+    assert (ural.time_zone, ural.locale, ural.jurisdiction) == (ZONE, "ru", "other")
     assert list(
         OpeningHours.objects.filter(clinic=ural, weekday=0).values_list("opens", "closes")
     ) == [(dt.time(9), dt.time(13)), (dt.time(14), dt.time(20))]

@@ -27,18 +27,30 @@ def test_bulk_export_writes_valid_ndjson_for_every_patient_once(
     export = BulkExport.objects.get(pk=export.pk)
     assert export.status == JobStatus.DONE and export.percent == 100
     assert export.done_patients == export.total_patients == 2
-    files = {f.resource_type: f.content for f in export.files.all()}
+    files = {}
+    for f in export.files.all():
+        with f.open() as fh:
+            files[f.resource_type] = fh.read().decode("utf-8")
+        assert f.name.startswith(f"fhir-bulk/{world.organisation.pk}/{export.pk}/")
     patients = [json.loads(line) for line in files["Patient"].splitlines()]
     assert sorted(p["id"] for p in patients) == sorted([str(record.pk), str(second.pk)])
     assert str(stranger.pk) not in {p["id"] for p in patients}
     for resource_type, content in files.items():
         rows = [json.loads(line) for line in content.splitlines()]
         assert export.counts[resource_type] == len(rows)
+        assert export.files.get(resource_type=resource_type).count == len(rows)
         assert {r["resourceType"] for r in rows} == {resource_type}
         assert len({r["id"] for r in rows}) == len(rows), f"{resource_type} written twice"
         for row in rows:
             validate(row)
     assert {"Procedure", "MedicationAdministration", "Organization"} <= set(files)
+    # It ran as a background job of the organisation, its progress reported as it went.
+    from mesoclinic.jobs.models import BackgroundJob
+    from mesoclinic.jobs.models import JobStatus as BackgroundStatus
+
+    job = BackgroundJob.objects.get(organisation=world.organisation, kind="fhir_export")
+    assert (job.status, job.progress, job.task_args) == (BackgroundStatus.DONE, 1.0, [export.pk])
+    assert job.message == "2 of 2 patients exported"
     assert AuditEvent.objects.filter(
         action="export", object_type="interop.BulkExport", object_id=str(export.pk)
     ).exists()

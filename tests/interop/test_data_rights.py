@@ -64,8 +64,8 @@ def test_erasure_keeps_signed_records_until_retention_ends_then_anonymises(world
     from mesoclinic.interop.services import request_erasure, retention_run
     from mesoclinic.patients.models import Patient, PatientSearchToken
 
-    world.clinic.locale = "ru"
-    world.clinic.save(update_fields=["locale"])
+    world.clinic.jurisdiction = "RU"
+    world.clinic.save(update_fields=["jurisdiction"])
     name, phone, email = record.family_name, record.phone, record.email
     session_day = TreatmentSession.objects.get(patient=record).session_date
     erasure = request_erasure(record, requested_by=world.users["owner"], reason="asked by phone")
@@ -130,8 +130,8 @@ def test_photographs_are_in_the_archive_and_kept_until_retention_ends_then_delet
     from mesoclinic.outcomes.models import OutcomeScore
     from mesoclinic.photos.models import Photo, PhotoConsent
 
-    world.clinic.locale = "ru"
-    world.clinic.save(update_fields=["locale"])
+    world.clinic.jurisdiction = "RU"
+    world.clinic.save(update_fields=["jurisdiction"])
     photo = Photo.objects.get(patient=photographed)
     consent = PhotoConsent.objects.get(patient=photographed)
     files = (photo.image, photo.thumbnail)
@@ -180,3 +180,43 @@ def test_photographs_are_in_the_archive_and_kept_until_retention_ends_then_delet
     written = json.dumps(details, ensure_ascii=False)
     assert all(name not in written for name in files)
     assert consent.signer_name not in written
+
+
+@pytest.mark.django_db
+def test_each_record_is_kept_by_the_law_of_its_own_clinic(world, record):
+    """The jurisdiction is the clinic's setting, not its locale, and counts per record."""
+    from mesoclinic.accounts.scope import scope_for
+    from mesoclinic.charting.models import TreatmentSession
+    from mesoclinic.interop.services import request_erasure
+    from mesoclinic.interop.services.rights import retention_end
+    from mesoclinic.outcomes.services import score_record
+
+    session_day = TreatmentSession.objects.get(patient=record).session_date
+    world.clinic.jurisdiction = "GB"
+    world.clinic.locale = "ru"  # the locale no longer decides
+    world.clinic.save(update_fields=["jurisdiction", "locale"])
+    assert retention_end(record) == (session_day.replace(year=session_day.year + 8), "GB")
+
+    # A score recorded later at the other clinic, whose law keeps records 25 years.
+    world.other_clinic.jurisdiction = "RU"
+    world.other_clinic.save(update_fields=["jurisdiction"])
+    later = session_day + dt.timedelta(days=30)
+    score_record(
+        scope=scope_for(world.londoner, clinic_id=world.other_clinic.pk),
+        patient=record,
+        scale_id="scale.pain-vas",
+        value="1",
+        rater="subject",
+        timepoint="baseline",
+        scored_on=later,
+        now=dt.datetime.combine(later, dt.time(12), tzinfo=dt.UTC),
+        clinic_id=world.other_clinic.pk,
+    )
+    erasure = request_erasure(record, requested_by=world.users["owner"])
+    assert erasure.jurisdiction == "GB,RU"
+    assert erasure.retain_until == later.replace(year=later.year + 25)
+
+    # The same records under shorter laws end earlier: the session's clinic sets the end.
+    world.other_clinic.jurisdiction = "US"
+    world.other_clinic.save(update_fields=["jurisdiction"])
+    assert retention_end(record) == (later.replace(year=later.year + 10), "GB,US")

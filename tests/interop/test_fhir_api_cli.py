@@ -53,7 +53,9 @@ def test_bulk_export_kick_off_status_and_files(
     assert {"Patient", "Procedure", "MedicationAdministration"} <= set(files)
     patients = owner.get(files["Patient"]["url"])
     assert patients["Content-Type"] == "application/fhir+ndjson"
-    rows = [json.loads(line) for line in patients.content.decode().splitlines()]
+    # Streamed from the storage, not built in memory.
+    body = b"".join(patients.streaming_content).decode()
+    rows = [json.loads(line) for line in body.splitlines()]
     assert [r["id"] for r in rows] == [str(record.pk)]
     assert AuditEvent.objects.filter(action="export", detail__file="Patient").exists()
     # Another organisation's owner cannot read the status or the files.

@@ -136,6 +136,7 @@ def test_bulk_export_writes_media_and_observations(world, photographed):
     export = bulk_export_run(export.pk)
     assert export.counts["Media"] == 1
     assert export.counts["Observation"] == 2
-    (line,) = export.files.get(resource_type="Media").content.splitlines()
+    with export.files.get(resource_type="Media").open() as fh:
+        (line,) = fh.read().decode("utf-8").splitlines()
     # The thumbnail inline: a JPEG.
     assert base64.b64decode(json.loads(line)["content"]["data"])[:2] == b"\xff\xd8"

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from mesoclinic.accounts.models import ClinicLocale, Role, Weekday
+from mesoclinic.accounts.models import ClinicLocale, Jurisdiction, Role, Weekday
 from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DateInput
 
@@ -32,6 +32,15 @@ class ClinicForm(forms.Form):
         label=_("Language and formats"),
         choices=ClinicLocale.choices,
         help_text=_("The default language of its new patients and of their documents."),
+    )
+    jurisdiction = forms.ChoiceField(
+        label=_("Law on medical records"),
+        choices=[("", _("As the language and formats suggest")), *Jurisdiction.choices],
+        required=False,
+        help_text=_(
+            "The country whose rules set how long the clinic's records are kept after a "
+            "patient asks for erasure."
+        ),
     )
 
     def __init__(self, *args, booked_ahead: int = 0, **kwargs):

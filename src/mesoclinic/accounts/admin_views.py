@@ -48,7 +48,7 @@ from mesoclinic.accounts.staff_services import (
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.web.forms import form_add_validation_error
 
-DETAIL_FIELDS = ("name", "address", "phone", "time_zone", "locale")
+DETAIL_FIELDS = ("name", "address", "phone", "time_zone", "locale", "jurisdiction")
 
 
 def _owner_scope(request):

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.models import Clinic, Organisation
+from mesoclinic.accounts.models import Clinic, Jurisdiction, Organisation
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.accounts.services import (
     Span,
@@ -69,6 +69,7 @@ def clinic_add(
     address: str = "",
     phone: str = "",
     locale: str = "en-gb",
+    jurisdiction: str = "",
     hours: dict[int, Span | list[Span] | None] | None = None,
     request=None,
 ) -> Clinic:
@@ -83,6 +84,7 @@ def clinic_add(
         address=address,
         phone=phone,
         locale=locale,
+        jurisdiction=jurisdiction,
         hours=hours,
     )
     admin_audit(
@@ -94,6 +96,7 @@ def clinic_add(
         detail={
             "time_zone": clinic.time_zone,
             "locale": clinic.locale,
+            "jurisdiction": clinic.jurisdiction,
             "hours": _hours_detail(opening_hours_clean(hours)),
         },
     )
@@ -111,6 +114,9 @@ def clinic_appointments_ahead(clinic: Clinic) -> int:
     ).count()
 
 
+CLINIC_FIELDS = ("name", "address", "phone", "time_zone", "locale", "jurisdiction")
+
+
 @transaction.atomic
 def clinic_update(
     *,
@@ -121,10 +127,12 @@ def clinic_update(
     address: str = "",
     phone: str = "",
     locale: str = "en-gb",
+    jurisdiction: str = "",
     confirm_zone_change: bool = False,
     request=None,
 ) -> Clinic:
-    """Change a clinic's name, address, phone, time zone or locale (owners).
+    """Change a clinic's name, address, phone, time zone, locale or jurisdiction (owners;
+    without a jurisdiction, the one its locale suggests).
 
     Appointments are stored as moments in time: a new zone moves their clock times in the
     clinic. With appointments ahead, the change needs `confirm_zone_change`.
@@ -153,12 +161,13 @@ def clinic_update(
         raise ValidationError(
             {"name": _("The organisation already has a clinic called %(name)s.") % {"name": name}}
         )
-    before = {f: getattr(clinic, f) for f in ("name", "address", "phone", "time_zone", "locale")}
+    before = {f: getattr(clinic, f) for f in CLINIC_FIELDS}
     clinic.name = name
     clinic.address = address.strip()
     clinic.phone = phone.strip()
     clinic.time_zone = time_zone.strip()
     clinic.locale = locale
+    clinic.jurisdiction = jurisdiction or Jurisdiction.of_locale(locale)
     clinic.full_clean()
     clinic.save()
     changed = {f: [v, getattr(clinic, f)] for f, v in before.items() if getattr(clinic, f) != v}

@@ -43,6 +43,21 @@ class ClinicLocale(models.TextChoices):
         return self.value.split("-")[0]
 
 
+class Jurisdiction(models.TextChoices):
+    """Whose law on keeping medical records applies to a clinic's records (the periods are
+    settings: RETENTION_YEARS, sourced in docs/data-rights.md)."""
+
+    RU = "RU", _("Russia")
+    GB = "GB", _("United Kingdom")
+    US = "US", _("United States")
+    OTHER = "other", _("Another country (the longest period)")
+
+    @classmethod
+    def of_locale(cls, locale: str) -> str:
+        """The jurisdiction a clinic's locale suggests, when the owner has not said."""
+        return {"ru": cls.RU, "en-gb": cls.GB, "en-us": cls.US}.get(locale, cls.OTHER).value
+
+
 class Clinic(models.Model):
     """One location of an organisation, with its own time zone and opening hours."""
 
@@ -59,6 +74,13 @@ class Clinic(models.Model):
         choices=ClinicLocale.choices,
         default=ClinicLocale.EN_GB,
         help_text=_("Language and date, time and number formats of the clinic's documents."),
+    )
+    jurisdiction = models.CharField(
+        _("country whose law on medical records applies"),
+        max_length=8,
+        choices=Jurisdiction.choices,
+        default=Jurisdiction.OTHER,
+        help_text=_("How long the clinic's records are kept after a patient asks for erasure."),
     )
 
     class Meta:

@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.models import Clinic, Membership, OpeningHours, Organisation, Role, User
+from mesoclinic.accounts.models import (
+    Clinic,
+    Jurisdiction,
+    Membership,
+    OpeningHours,
+    Organisation,
+    Role,
+    User,
+)
 
 
 @transaction.atomic
@@ -73,10 +81,12 @@ def clinic_create(
     address: str = "",
     phone: str = "",
     locale: str = "en-gb",
+    jurisdiction: str = "",
     hours: dict[int, Span | list[Span] | None] | None = None,
 ) -> Clinic:
     """Create a clinic with its time zone and weekly opening hours (weekday 0 = Monday;
-    a day's value is one (opens, closes) span or a list of them for a split day)."""
+    a day's value is one (opens, closes) span or a list of them for a split day).
+    Without a jurisdiction, the one its locale suggests."""
     name = name.strip()
     cleaned = opening_hours_clean(hours)
     if Clinic.objects.filter(organisation=organisation, name__iexact=name).exists():
@@ -90,6 +100,7 @@ def clinic_create(
         address=address.strip(),
         phone=phone.strip(),
         locale=locale,
+        jurisdiction=jurisdiction or Jurisdiction.of_locale(locale),
     )
     clinic.full_clean()
     clinic.save()

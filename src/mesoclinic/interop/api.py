@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Schema
@@ -112,9 +112,9 @@ def bulk_export_status(request, export_id: int):
             "url": request.build_absolute_uri(
                 reverse("api:fhir_export_file", args=[export.pk, f.resource_type])
             ),
-            "count": export.counts.get(f.resource_type, 0),
+            "count": f.count,
         }
-        for f in export.files.only("resource_type")
+        for f in export.files.only("resource_type", "count")
     ]
     manifest = {
         "transactionTime": export.requested_at.isoformat(),
@@ -145,7 +145,7 @@ def bulk_export_file(request, export_id: int, resource_type: str):
         detail={
             "fhir": "$export",
             "file": resource_type,
-            "count": export.counts.get(resource_type),
+            "count": found.count,
         },
     )
-    return HttpResponse(found.content, content_type="application/fhir+ndjson")
+    return FileResponse(found.open(), content_type="application/fhir+ndjson")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 
@@ -96,8 +97,9 @@ def _export(args: argparse.Namespace) -> int:
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
     for f in export.files.all():
-        (folder / f"{f.resource_type}.ndjson").write_text(f.content, encoding="utf-8")
-        print(f"{f.resource_type}.ndjson: {export.counts.get(f.resource_type, 0)}")
+        with f.open() as source, (folder / f"{f.resource_type}.ndjson").open("wb") as target:
+            shutil.copyfileobj(source, target)
+        print(f"{f.resource_type}.ndjson: {f.count}")
     return 0
 
 

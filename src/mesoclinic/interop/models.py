@@ -46,14 +46,16 @@ class BulkExport(models.Model):
 
 
 class BulkExportFile(models.Model):
-    """One NDJSON file of a bulk export: every resource of one type, one per line."""
+    """One NDJSON file of a bulk export: every resource of one type, one per line, in the
+    file storage (local disk or bucket) under `name`, written as the export runs."""
 
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
     )
     export = models.ForeignKey(BulkExport, on_delete=models.CASCADE, related_name="files")
     resource_type = models.CharField(max_length=40)
-    content = models.TextField()
+    name = models.CharField(max_length=300)
+    count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["resource_type"]
@@ -63,6 +65,12 @@ class BulkExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type}.ndjson"
+
+    def open(self):
+        """The file, opened for reading (bytes) from the storage."""
+        from django.core.files.storage import default_storage
+
+        return default_storage.open(self.name, "rb")
 
 
 class ImportedFactKind(models.TextChoices):
@@ -174,3 +182,21 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"erasure {self.pk}"
+
+
+class AnonymisationPass(models.Model):
+    """The one way past the triggers that keep signed records unchangeable.
+
+    `interop.services.anonymisation.patient_anonymise` writes a row naming the patient,
+    rewrites that patient's identifying text, and deletes the row, all in one
+    transaction: the row is never committed, so no other connection ever sees it, and
+    an UPDATE of a signed record outside that transaction (ORM or raw SQL) is refused
+    as before. Migration 0002 makes the triggers of signed sessions, addenda, consents,
+    history facts and audit events let an UPDATE through only while a pass is open for
+    the row's patient, and never one that changes the patient or a session's status.
+    """
+
+    patient_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"anonymisation pass {self.patient_id}"

@@ -82,6 +82,16 @@ def _tokens_refresh(patient: Patient) -> None:
     )
 
 
+def patient_search_refresh(*, patient: Patient) -> None:
+    """Rebuild the patient's search keys and tokens from the fields as they are now and
+    save the keys: for code that changes a patient's name or contact details outside
+    `patient_update` (the erasure and anonymisation of interop.services). Runs in the
+    caller's transaction; audit the change there."""
+    _search_keys_refresh(patient)
+    patient.save(update_fields=["name_key", "phone_digits", "sort_key"])
+    _tokens_refresh(patient)
+
+
 def _check_birth_date(birth_date: dt.date, today: dt.date) -> None:
     if birth_date > today:
         raise ValidationError({"birth_date": _("The date of birth cannot be in the future.")})

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.models import Role
 from mesoclinic.accounts.scope import Scope, get_scoped_or_404
@@ -56,8 +60,21 @@ def bulk_export_start(*, scope: Scope, now: dt.datetime, request=None) -> BulkEx
         detail={"fhir": "$export", "export": export.pk},
     )
     from mesoclinic.interop.tasks import bulk_export_task
+    from mesoclinic.jobs.services import job_enqueue
 
-    transaction.on_commit(lambda: bulk_export_task.enqueue(export.pk))
+    # A background job: the owner follows it on the Background work page too (its
+    # progress is reported by bulk_export_run) and may run it again if it failed.
+    pk, organisation_id, user_id = export.pk, export.organisation_id, scope.user_id
+    transaction.on_commit(
+        lambda: job_enqueue(
+            bulk_export_task,
+            pk,
+            organisation_id=organisation_id,
+            kind="fhir_export",
+            created_by_id=user_id,
+            subject=formats.date_format(timezone.localdate(now), "DATE_FORMAT"),
+        )
+    )
     return export
 
 
@@ -66,43 +83,101 @@ def bulk_export_get(*, scope: Scope, export_id: int) -> BulkExport:
     return get_scoped_or_404(BulkExport, scope, pk=export_id)
 
 
+# Resources that many patients cite: written once per export. Every other resource
+# belongs to one patient and is written as that patient is read.
+SHARED_TYPES = frozenset(
+    {"Organization", "Location", "Practitioner", "PractitionerRole", "Medication"}
+)
+
+
+class _NdjsonWriter:
+    """One NDJSON file per resource type, spooled to temporary files as resources come
+    (nothing accumulates in memory), then saved to the storage."""
+
+    def __init__(self, export: BulkExport) -> None:
+        self.export = export
+        self.files: dict[str, tempfile._TemporaryFileWrapper] = {}
+        self.counts: dict[str, int] = {}
+
+    def write(self, resource: dict) -> None:
+        kind = resource["resourceType"]
+        if kind not in self.files:
+            self.files[kind] = tempfile.NamedTemporaryFile(  # noqa: SIM115  (closed in save)
+                mode="w+b", prefix="fhir-bulk-", suffix=".ndjson"
+            )
+            self.counts[kind] = 0
+        line = json.dumps(resource, ensure_ascii=False) + "\n"
+        self.files[kind].write(line.encode("utf-8"))
+        self.counts[kind] += 1
+
+    def save(self) -> list[BulkExportFile]:
+        rows = []
+        for kind in sorted(self.files):
+            fh = self.files[kind]
+            fh.seek(0)
+            name = default_storage.save(
+                f"fhir-bulk/{self.export.organisation_id}/{self.export.pk}/{kind}.ndjson", File(fh)
+            )
+            rows.append(
+                BulkExportFile(
+                    organisation_id=self.export.organisation_id,
+                    export=self.export,
+                    resource_type=kind,
+                    name=name,
+                    count=self.counts[kind],
+                )
+            )
+        return rows
+
+    def close(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+
+
 def bulk_export_run(export_id: int) -> BulkExport:
-    """Write every patient's resources to one NDJSON file per resource type, keeping progress.
+    """Stream every patient's resources to one NDJSON file per resource type in the
+    storage, reading patients in chunks and keeping progress (on the export and, when
+    run as a background job, on the job).
 
     The organisation's own resources (Organization, Location, Practitioner,
-    PractitionerRole) are written once, however many patients cite them.
+    PractitionerRole, Medication) are written once, however many patients cite them.
     """
+    from mesoclinic.jobs.services import job_progress
+
     export = BulkExport.objects.select_related("organisation").get(pk=export_id)
     patients = Patient.objects.filter(organisation=export.organisation).order_by("pk")
+    total = patients.count()
     BulkExport.objects.filter(pk=export.pk).update(
-        status=JobStatus.RUNNING, total_patients=patients.count()
+        status=JobStatus.RUNNING, total_patients=total, done_patients=0
     )
+    # A run again (after a failure) starts afresh.
+    bulk_export_files_delete(export)
     kb = load_knowledge()
-    lines: dict[str, list[str]] = {}
+    writer = _NdjsonWriter(export)
     seen: set[tuple[str, str]] = set()
     try:
         for done, patient in enumerate(patients.iterator(chunk_size=200), start=1):
             for resource in patient_everything(patient, kb=kb):
                 key = (resource["resourceType"], resource["id"])
-                if key in seen:
-                    continue
-                seen.add(key)
+                if key[0] in SHARED_TYPES:
+                    if key in seen:
+                        continue
+                    seen.add(key)
                 validate(resource)
-                lines.setdefault(key[0], []).append(json.dumps(resource, ensure_ascii=False))
-            if done % 10 == 0 or done == export.total_patients:
+                writer.write(resource)
+            if done % 10 == 0 or done == total:
                 BulkExport.objects.filter(pk=export.pk).update(done_patients=done)
-        with transaction.atomic():
-            for resource_type, rows in sorted(lines.items()):
-                BulkExportFile.objects.create(
-                    organisation_id=export.organisation_id,
-                    export=export,
-                    resource_type=resource_type,
-                    content="\n".join(rows) + "\n",
+                job_progress(
+                    done / total,
+                    _("%(done)s of %(total)s patients exported") % {"done": done, "total": total},
                 )
+        files = writer.save()
+        with transaction.atomic():
+            BulkExportFile.objects.bulk_create(files)
             BulkExport.objects.filter(pk=export.pk).update(
                 status=JobStatus.DONE,
-                done_patients=patients.count(),
-                counts={t: len(rows) for t, rows in lines.items()},
+                done_patients=total,
+                counts=dict(writer.counts),
                 finished_at=timezone.now(),
             )
     except Exception as exc:
@@ -110,5 +185,16 @@ def bulk_export_run(export_id: int) -> BulkExport:
             status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
+    finally:
+        writer.close()
     export.refresh_from_db()
     return export
+
+
+def bulk_export_files_delete(export: BulkExport) -> int:
+    """Remove an export's files from the storage and their rows; returns how many."""
+    names = list(export.files.values_list("name", flat=True))
+    for name in names:
+        default_storage.delete(name)
+    export.files.all().delete()
+    return len(names)

@@ -14,7 +14,6 @@ import json
 import zipfile
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -36,8 +35,9 @@ from mesoclinic.interop.models import (
     JobStatus,
     SubjectAccessRequest,
 )
+from mesoclinic.interop.services.anonymisation import patient_anonymise
 from mesoclinic.patients.models import Patient
-from mesoclinic.patients.services import _search_keys_refresh, _tokens_refresh
+from mesoclinic.patients.services import patient_search_refresh
 
 
 def _now() -> dt.datetime:
@@ -236,12 +236,10 @@ def subject_access_build(request_id: int) -> SubjectAccessRequest:
 
 # --- Erasure with retention ----------------------------------------------------------
 
-JURISDICTION_OF_LOCALE = {"ru": "RU", "en-gb": "GB", "en-us": "US"}
 
-
-def jurisdiction_of(patient: Patient) -> str:
-    clinic = _clinic(patient)
-    return JURISDICTION_OF_LOCALE.get(clinic.locale if clinic else "", "default")
+def jurisdiction_of(clinic: Clinic | None) -> str:
+    """The clinic's jurisdiction (its setting), "other" without a clinic."""
+    return clinic.jurisdiction if clinic is not None else "other"
 
 
 def retention_years(jurisdiction: str) -> int:
@@ -249,27 +247,57 @@ def retention_years(jurisdiction: str) -> int:
     return int(table.get(jurisdiction, table["default"]))
 
 
-def last_signed_record(patient: Patient) -> dt.date | None:
-    """The day of the patient's latest clinical record kept for the retention period: a
-    signed session or consent, a clinical photograph or a signed photo consent."""
+def _kept_records_by_clinic(patient: Patient) -> dict[int | None, dt.date]:
+    """The day of the patient's latest record kept for the retention period, per clinic:
+    signed sessions, signed consents (the clinic of their plan), clinical photographs,
+    signed photo consents and outcome scores."""
     from mesoclinic.charting.models import TreatmentSession
     from mesoclinic.consultations.models import Consent
+    from mesoclinic.outcomes.models import OutcomeScore
     from mesoclinic.photos.models import Photo, PhotoConsent
 
-    days = []
-    last_session = TreatmentSession.objects.filter(patient=patient, status="signed").aggregate(
-        d=Max("session_date")
-    )["d"]
-    if last_session:
-        days.append(last_session)
-    last_consent = Consent.objects.filter(patient=patient).aggregate(d=Max("signed_at"))["d"]
-    if last_consent:
-        days.append(last_consent.date())
-    for model, field in ((Photo, "taken_at"), (PhotoConsent, "signed_at")):
-        last = model.objects.filter(patient=patient).aggregate(d=Max(field))["d"]
-        if last:
-            days.append(last.date())
-    return max(days) if days else None
+    sources = (
+        (
+            TreatmentSession.objects.filter(patient=patient, status="signed"),
+            "clinic_id",
+            "session_date",
+        ),
+        (Consent.objects.filter(patient=patient), "plan__clinic_id", "signed_at"),
+        (Photo.objects.filter(patient=patient), "clinic_id", "taken_at"),
+        (PhotoConsent.objects.filter(patient=patient), "clinic_id", "signed_at"),
+        (OutcomeScore.objects.filter(patient=patient), "clinic_id", "scored_on"),
+    )
+    last: dict[int | None, dt.date] = {}
+    for queryset, clinic, field in sources:
+        for row in queryset.values(clinic).annotate(d=Max(field)).order_by():
+            day = row["d"].date() if isinstance(row["d"], dt.datetime) else row["d"]
+            key = row[clinic]
+            last[key] = max(day, last.get(key, day))
+    return last
+
+
+def retention_end(patient: Patient) -> tuple[dt.date | None, str]:
+    """Until when the patient's kept records must be kept, and by which jurisdictions.
+
+    Each record counts by the law of its own clinic: the period of that clinic's
+    jurisdiction runs from the clinic's latest record, and the latest end wins. With no
+    kept record: (None, the home clinic's jurisdiction)."""
+    last = _kept_records_by_clinic(patient)
+    if not last:
+        return None, jurisdiction_of(_clinic(patient))
+    clinics = Clinic.objects.in_bulk([c for c in last if c is not None])
+    ends = {}
+    for clinic_id, day in last.items():
+        jurisdiction = jurisdiction_of(clinics.get(clinic_id) or _clinic(patient))
+        end = _years_after(day, retention_years(jurisdiction))
+        ends[jurisdiction] = max(end, ends.get(jurisdiction, end))
+    return max(ends.values()), ",".join(sorted(ends))
+
+
+def last_signed_record(patient: Patient) -> dt.date | None:
+    """The day of the patient's latest record kept for the retention period."""
+    last = _kept_records_by_clinic(patient)
+    return max(last.values()) if last else None
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -305,9 +333,7 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     now = _now()
-    jurisdiction = jurisdiction_of(patient)
-    last = last_signed_record(patient)
-    retain_until = _years_after(last, retention_years(jurisdiction)) if last else None
+    retain_until, jurisdiction = retention_end(patient)
     erased: dict[str, object] = {
         "fields": [f for f in ("phone", "email") if getattr(patient, f)],
         "availability": PatientAvailability.objects.filter(patient=patient).delete()[0],
@@ -338,9 +364,8 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
     patient.data_consent = False
     patient.data_consent_at = None
     patient.photo_consent = False
-    _search_keys_refresh(patient)
     patient.save()
-    _tokens_refresh(patient)
+    patient_search_refresh(patient=patient)
     erasure = ErasureRequest.objects.create(
         organisation_id=patient.organisation_id,
         patient=patient,
@@ -370,54 +395,11 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
 
 
 def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
-    """Replace the patient's identity with a pseudonym: the clinical records that remain
-    (and lot recalls, side-effect statistics) no longer point at a person."""
-    patient = Patient.objects.select_for_update().get(pk=erasure.patient_id)
-    patient.family_name = "—"
-    patient.given_name = f"#{patient.pk}"
-    patient.middle_name = ""
-    # The year stays (age at treatment matters for safety statistics); the day goes.
-    patient.birth_date = patient.birth_date.replace(month=1, day=1)
-    patient.sex = "unknown"
-    patient.phone = ""
-    patient.email = ""
-    patient.weight_kg = None
-    patient.weight_date = None
-    patient.data_consent_notice = ""
-    patient.photo_consent = False
-    _search_keys_refresh(patient)
-    patient.save()
-    _tokens_refresh(patient)
-    photos = _photos_delete(patient)
+    """Anonymise the patient of an erasure whose retention has ended (or was never due)."""
+    patient_anonymise(patient=erasure.patient, erasure_id=erasure.pk)
     ErasureRequest.objects.filter(pk=erasure.pk).update(
         status=ErasureStatus.ANONYMISED, anonymised_at=now
     )
-    audit_record(
-        action=AuditAction.DELETE,
-        organisation_id=patient.organisation_id,
-        patient_id=patient.pk,
-        detail={"erasure": erasure.pk, "anonymised": True, "photos_deleted": photos},
-    )
-
-
-def _photos_delete(patient: Patient) -> int:
-    """Delete the patient's photographs; their files (image and thumbnail) leave the
-    storage once the transaction commits. The outcome scores read from them stay,
-    no longer citing a photograph. Returns how many."""
-    from mesoclinic.outcomes.models import OutcomeScore
-    from mesoclinic.photos.models import Photo
-
-    photos = Photo.objects.filter(patient=patient)
-    names = [n for pair in photos.values_list("image", "thumbnail") for n in pair if n]
-    OutcomeScore.objects.filter(photo__in=photos).update(photo=None)
-    count = photos.delete()[0]
-
-    def remove_files() -> None:
-        for name in names:
-            default_storage.delete(name)
-
-    transaction.on_commit(remove_files)
-    return count
 
 
 def retention_run(*, now: dt.datetime) -> list[int]:
