@@ -322,8 +322,17 @@ class ChartPoint(models.Model):
                 name="chartpoint_xy_in_picture",
             ),
             models.CheckConstraint(
+                # A NULL makes a CHECK pass: the line's end is required explicitly.
                 condition=(Q(kind="point") & Q(x2__isnull=True) & Q(y2__isnull=True))
-                | (Q(kind="line") & Q(x2__gte=0) & Q(x2__lte=1) & Q(y2__gte=0) & Q(y2__lte=1)),
+                | (
+                    Q(kind="line")
+                    & Q(x2__isnull=False)
+                    & Q(y2__isnull=False)
+                    & Q(x2__gte=0)
+                    & Q(x2__lte=1)
+                    & Q(y2__gte=0)
+                    & Q(y2__lte=1)
+                ),
                 name="chartpoint_kind_shape",
             ),
             models.CheckConstraint(
