@@ -16,6 +16,7 @@ from tests.charting.factories import no_answers
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import chart_ready, login
 from tests.e2e.test_session_day import today_appointment  # noqa: F401  (fixture)
+from tests.e2e.test_tablet_layout import _no_sideways_scroll, _targets_big_enough
 
 TABLET = {"width": 768, "height": 1024}
 TEXT = {
@@ -92,6 +93,8 @@ def test_points_and_a_line_on_the_face_are_saved_signed_and_shown_on_the_record(
     expect(page.get_by_test_id("chart-row")).to_have_count(2)
     expect(page.get_by_test_id("point-item")).to_have_count(4)
     expect(face.get_by_test_id("placed-mark")).to_have_count(4)
+    _no_sideways_scroll(page)
+    _targets_big_enough(page)
     _fill_rows(page, text)
     page.get_by_test_id("chart-save").click()
     expect(page.get_by_test_id("entry")).to_have_count(2)
@@ -122,6 +125,16 @@ def test_points_on_a_baseline_photograph(page, live_server, world, today_appoint
     picture.locator("svg").click(position={"x": 40, "y": 40})
     picture.locator("svg").click(position={"x": 80, "y": 60})
     expect(page.get_by_test_id("point-item")).to_have_count(2)
+    # A drag along the photograph draws a line (here removed again).
+    box = picture.locator("svg").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 90)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 60, box["y"] + 100, steps=4)
+    page.mouse.up()
+    items = page.get_by_test_id("point-item")
+    expect(items).to_have_count(3)
+    expect(items.nth(2).locator('input[name="point_kind"]')).to_have_value("line")
+    items.nth(2).get_by_role("button", name="Remove the point").click()
     row = page.get_by_test_id("chart-row")
     expect(row).to_have_attribute("data-zone", "zone.cheeks")
     items = page.get_by_test_id("point-item")
