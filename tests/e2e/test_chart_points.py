@@ -150,7 +150,7 @@ def test_points_on_a_baseline_photograph(page, live_server, world, today_appoint
     shown = page.locator('[data-testid=point-picture][data-canvas="photo"]')
     expect(shown.get_by_test_id("mark")).to_have_count(2)
     expect(shown.locator("image")).to_have_attribute(
-        "href", re.compile(rf"/photos/{photo.pk}/image/")
+        "href", re.compile(rf"/photos/{photo.pk}/thumb/")
     )
     assert set(ChartPoint.objects.filter(session=session).values_list("photo_id", flat=True)) == {
         photo.pk

@@ -310,7 +310,7 @@ class ChartPoint(models.Model):
     depth_mm = models.DecimalField(
         _("depth (mm)"), max_digits=4, decimal_places=1, null=True, blank=True
     )
-    # Copied at signing, like the entry's (empty when the point uses the entry's lot).
+    # Copied at signing, like the entry's (empty when the point has no lot of its own).
     lot_number = models.CharField(_("lot number"), max_length=60, blank=True)
 
     class Meta:

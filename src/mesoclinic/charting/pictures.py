@@ -2,8 +2,9 @@
 
 Each picture is the charting diagram (outline and zones) or a clinical photograph,
 with every mark scaled from its fractions (0..1) to the picture's own coordinates.
-On the page a photograph is drawn from the authorised image view; in the PDF its
-processed image is read from storage and embedded, never fetched by URL.
+On the page a photograph is drawn from its thumbnail through the authorised image
+view; in the PDF its processed image is read from storage and embedded, never
+fetched by URL.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def chart_pictures(
                 "canvas": canvas,
                 "photo": photo,
                 "viewbox": f"0 0 {photo.width} {photo.height}",
-                "image": _embedded(photo) if embed else reverse("photos:image", args=[photo_id]),
+                "image": _embedded(photo) if embed else reverse("photos:thumb", args=[photo_id]),
                 "stroke": max(w, h) / 150,
             }
             x0 = y0 = 0.0

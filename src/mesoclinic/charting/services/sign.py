@@ -129,7 +129,7 @@ def _session_sign_once(
         entry.lot_number = lot.lot_number
         entry.lot_expiry = lot.expiry_date
     ChartEntry.objects.bulk_update(entries, ["product_name", "lot_number", "lot_expiry"])
-    own_lot = [p for e in entries for p in e.sites.all() if p.lot_id and p.lot_id != e.lot_id]
+    own_lot = [p for e in entries for p in e.sites.all() if p.lot_id]
     for point in own_lot:
         point.lot_number = locked.get(point.lot_id, point.lot).lot_number
     ChartPoint.objects.bulk_update(own_lot, ["lot_number"])
