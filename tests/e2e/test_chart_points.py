@@ -126,10 +126,11 @@ def test_points_on_a_baseline_photograph(page, live_server, world, today_appoint
     picture.locator("svg").click(position={"x": 80, "y": 60})
     expect(page.get_by_test_id("point-item")).to_have_count(2)
     # A drag along the photograph draws a line (here removed again).
+    picture.locator("svg").scroll_into_view_if_needed()
     box = picture.locator("svg").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 90)
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
     page.mouse.down()
-    page.mouse.move(box["x"] + 60, box["y"] + 100, steps=4)
+    page.mouse.move(box["x"] + 60, box["y"] + 30, steps=4)
     page.mouse.up()
     items = page.get_by_test_id("point-item")
     expect(items).to_have_count(3)
