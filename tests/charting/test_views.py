@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -124,3 +125,49 @@ def test_a_signed_record_shows_the_lot_product_and_appointment_as_they_were_at_s
     assert expiry.isoformat() in page
     assert "Renamed product" not in page and "LOT-CHANGED" not in page
     assert 'data-testid="appointment-status">Done<' in page
+
+
+def test_placed_points_post_one_value_per_field_or_the_chart_is_refused_whole(day, frozen):
+    """A point missing one of its fields (or with a second value) cannot be paired with
+    the others: the chart is refused as sent incompletely and nothing is saved."""
+    from mesoclinic.charting.models import ChartPoint
+    from tests.charting.factories import checked_in
+
+    session = checked_in(day)
+    doctor = client_for(day)
+    rows = [
+        {
+            "zone_id": "zone.cheeks",
+            "technique_id": "technique.nappage",
+            "depth_mm": "1",
+            "lot_id": str(day.lot.pk),
+        }
+    ]
+    data = chart_post(day, rows)
+    data["row_key"] = ["n0"]
+    points = {
+        "point_row": ["n0", "n0"],
+        "point_canvas": ["face", "face"],
+        "point_photo": ["", ""],
+        "point_kind": ["point", "point"],
+        "point_x": ["0.2", "0.6"],
+        "point_y": ["0.5", "0.5"],
+        "point_x2": ["", ""],
+        "point_y2": ["", ""],
+        "point_lot": ["", ""],
+        "point_volume": ["0.75", "0.5"],
+        "point_depth": ["1", "1"],
+    }
+    totals = doctor.post(f"/sessions/{session.pk}/totals/", {**data, **points}).content.decode()
+    assert "1.250 mL" in totals  # the row's volume is the sum of its points'
+    broken = {**points, "point_x2": [""]}
+    refused = doctor.post(f"/sessions/{session.pk}/chart/", {**data, **broken})
+    assert refused.status_code == 422
+    assert "sent incompletely" in refused.content.decode()
+    assert not ChartPoint.objects.exists()
+    saved = doctor.post(f"/sessions/{session.pk}/chart/", {**data, **points})
+    assert saved.status_code == 302
+    assert sorted(ChartPoint.objects.values_list("volume_ml", flat=True)) == [
+        Decimal("0.5"),
+        Decimal("0.75"),
+    ]

@@ -68,6 +68,7 @@ NEEDS = {
     "charting:addendum": "patients.edit_clinical",
     "charting:side_effect": "patients.edit_clinical",
     "charting:aftercare_pdf": "patients.view_clinical",
+    "charting:record_pdf": "patients.view_clinical",
     "charting:aftercare_email": "patients.edit_clinical",
     "charting:aftercare_durations": "clinic.manage",
     "charting:override_cosign": "patients.edit_clinical",

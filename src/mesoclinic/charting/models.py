@@ -259,6 +259,108 @@ class ChartEntry(models.Model):
         return self.lot.expiry_date if self.lot_id else None
 
 
+class PointCanvas(models.TextChoices):
+    """Where a point is placed: one of the charting pictures, or a clinical photograph."""
+
+    FACE = "face", _("Face, front")
+    PROFILE = "profile", _("Face, profile")
+    BODY = "body", _("Body, front and back")
+    SCALP = "scalp", _("Scalp")
+    PHOTO = "photo", _("Photograph")
+
+
+class PointKind(models.TextChoices):
+    POINT = "point", _("Point")
+    LINE = "line", _("Line")
+
+
+class ChartPoint(models.Model):
+    """One injection point (or line of a linear technique) of a chart entry on a picture.
+
+    Coordinates are fractions (0..1) of the picture's width and height, so they hold
+    for any size the picture is drawn at. A line runs from (x, y) to (x2, y2). The
+    product lot is the entry's unless the point names its own; volume and depth are
+    the point's own. The session is stored with the point so the database can refuse
+    changes once it is signed (migration 0006), like the entries themselves.
+    """
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(ChartEntry, on_delete=models.CASCADE, related_name="sites")
+    position = models.PositiveSmallIntegerField(default=0)
+    canvas = models.CharField(_("picture"), max_length=10, choices=PointCanvas.choices)
+    photo = models.ForeignKey(
+        "photos.Photo", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=6, choices=PointKind.choices, default=PointKind.POINT
+    )
+    x = models.DecimalField(max_digits=5, decimal_places=4)
+    y = models.DecimalField(max_digits=5, decimal_places=4)
+    x2 = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    y2 = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    lot = models.ForeignKey(
+        "inventory.Lot", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    volume_ml = models.DecimalField(
+        _("volume (mL)"), max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    depth_mm = models.DecimalField(
+        _("depth (mm)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    # Copied at signing, like the entry's (empty when the point has no lot of its own).
+    lot_number = models.CharField(_("lot number"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("injection point")
+        ordering = ["entry", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(x__gte=0) & Q(x__lte=1) & Q(y__gte=0) & Q(y__lte=1),
+                name="chartpoint_xy_in_picture",
+            ),
+            models.CheckConstraint(
+                # A NULL makes a CHECK pass: the line's end is required explicitly.
+                condition=(Q(kind="point") & Q(x2__isnull=True) & Q(y2__isnull=True))
+                | (
+                    Q(kind="line")
+                    & Q(x2__isnull=False)
+                    & Q(y2__isnull=False)
+                    & Q(x2__gte=0)
+                    & Q(x2__lte=1)
+                    & Q(y2__gte=0)
+                    & Q(y2__lte=1)
+                ),
+                name="chartpoint_kind_shape",
+            ),
+            models.CheckConstraint(
+                condition=(Q(canvas="photo") & Q(photo__isnull=False))
+                | (~Q(canvas="photo") & Q(photo__isnull=True)),
+                name="chartpoint_photo_canvas",
+            ),
+            models.CheckConstraint(
+                condition=Q(volume_ml__isnull=True) | Q(volume_ml__gt=0),
+                name="chartpoint_volume_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(depth_mm__isnull=True) | Q(depth_mm__gte=0),
+                name="chartpoint_depth_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.kind} {self.x},{self.y}"
+
+    @property
+    def shown_lot_number(self) -> str:
+        """The point's own lot as signed (live on a draft); empty when it is the entry's."""
+        if self.lot_number:
+            return self.lot_number
+        return self.lot.lot_number if self.lot_id else ""
+
+
 class Addendum(models.Model):
     """A correction or note added to a signed session; append-only."""
 

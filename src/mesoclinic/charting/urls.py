@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:session_id>/addenda/", views.addendum_view, name="addendum"),
     path("<int:session_id>/side-effects/", views.side_effect_view, name="side_effect"),
     path("<int:session_id>/aftercare.pdf", views.aftercare_pdf_view, name="aftercare_pdf"),
+    path("<int:session_id>/record.pdf", views.record_pdf_view, name="record_pdf"),
     path("<int:session_id>/aftercare/email/", views.aftercare_email_view, name="aftercare_email"),
     path(
         "aftercare-durations/<int:clinic_id>/",

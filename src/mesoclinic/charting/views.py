@@ -31,6 +31,7 @@ from mesoclinic.charting.forms import (
 )
 from mesoclinic.charting.maps import chart_maps
 from mesoclinic.charting.models import SessionStatus
+from mesoclinic.charting.pictures import chart_pictures
 from mesoclinic.charting.selectors import (
     aftercare_items,
     day_sessions,
@@ -180,9 +181,19 @@ def checkin_view(request, appointment_id: int):
 
 def _session_context(request, session) -> dict:
     kb = knowledge()
-    entries = list(session.entries.select_related("lot__product", "device"))
+    entries = list(
+        session.entries.select_related("lot__product", "device").prefetch_related(
+            "sites__lot", "sites__photo"
+        )
+    )
     zones = list(dict.fromkeys(e.zone_id for e in entries))
+    lang = _lang()
+    pictures, numbered = chart_pictures(
+        entries=entries, zone_names={z: e.name.get(lang) for z, e in kb.zone.items()}
+    )
     return {
+        "pictures": pictures,
+        "numbered": numbered,
         "session": session,
         "patient": session.patient,
         "entries": entries,
@@ -273,14 +284,60 @@ def postpone_view(request, session_id: int):
 def _posted_rows(request) -> list[services.EntryForm]:
     columns = {name: request.POST.getlist(name) for name in ROW_FIELDS}
     count = len(columns["zone_id"])
-    if any(len(values) != count for values in columns.values()):
+    # Rows carry a key their placed points name; a form without keys names rows by position.
+    keys = request.POST.getlist("row_key") or [""] * count
+    if any(len(values) != count for values in [*columns.values(), keys]):
         raise ValidationError(_("The chart was sent incompletely. Reload the page and try again."))
     return [
-        services.EntryForm(**{name: columns[name][i] for name in ROW_FIELDS}) for i in range(count)
+        services.EntryForm(**{name: columns[name][i] for name in ROW_FIELDS}, key=keys[i])
+        for i in range(count)
     ]
 
 
-def _chart_context(request, session, rows, *, errors=(), check=None) -> dict:
+def _posted_points(request) -> list[services.PointForm]:
+    """The placed points: one posted value per field and point, in the same order."""
+    columns = {name: request.POST.getlist(name) for name in services.POINT_FIELDS}
+    count = len(columns["point_row"])
+    if any(len(values) != count for values in columns.values()):
+        raise ValidationError(_("The chart was sent incompletely. Reload the page and try again."))
+    return [
+        services.PointForm(
+            **{name.removeprefix("point_"): columns[name][i] for name in services.POINT_FIELDS}
+        )
+        for i in range(count)
+    ]
+
+
+def _keyed(rows, points) -> list[dict]:
+    """Each row with its key and its placed points, for the chart page."""
+    out = []
+    for index, row in enumerate(rows):
+        key = row.key.strip() or str(index)
+        out.append({"r": row, "key": key, "points": [p for p in points if p.row == key]})
+    return out
+
+
+def _baseline_photos(request, session, lang: str) -> list[dict]:
+    """The patient's first photograph of each zone and view: pictures to place points on."""
+    from mesoclinic.photos.selectors import photos_visible
+
+    kb = knowledge()
+    seen: dict[tuple[str, str], object] = {}
+    for photo in photos_visible(scope=request.scope, patient=session.patient).order_by(
+        "taken_at", "id"
+    ):
+        seen.setdefault((photo.zone_id, photo.view_id), photo)
+    return [
+        {
+            "photo": photo,
+            "zone_name": kb.zone[zone].name.get(lang) if zone in kb.zone else "",
+            "view_name": kb.photo_view[view].name.get(lang) if view in kb.photo_view else "",
+        }
+        for (zone, view), photo in seen.items()
+    ]
+
+
+def _chart_context(request, session, rows, points=(), *, errors=(), check=None) -> dict:
     kb = knowledge()
     lang = _lang()
     zone_names = {z: entry.name.get(lang) for z, entry in kb.zone.items()}
@@ -304,7 +361,8 @@ def _chart_context(request, session, rows, *, errors=(), check=None) -> dict:
         "techniques": techniques,
         "lots": lots,
         "devices": Device.objects.filter(clinic_id=session.clinic_id, active=True),
-        "rows": rows,
+        "rows": _keyed(rows, points),
+        "photos": _baseline_photos(request, session, lang),
         "errors": errors,
         "check": check,
         "default_technique": default_technique,
@@ -327,14 +385,17 @@ def chart_view(request, session_id: int):
     if request.method == "POST":
         try:
             rows = _posted_rows(request)
+            points = _posted_points(request)
         except ValidationError as exc:
             rows = services.entry_rows(session)
-            return _chart_refused(request, session, rows, exc.messages)
+            points = services.entry_points(session)
+            return _chart_refused(request, session, rows, points, exc.messages)
         try:
             services.chart_save(
                 scope=request.scope,
                 session=session,
                 rows=rows,
+                points=points,
                 expected_version=_version(request.POST.get("version", "")),
                 save_token=request.POST.get("save_token", ""),
                 now=timezone.now(),
@@ -342,28 +403,29 @@ def chart_view(request, session_id: int):
             )
         except ValidationError as exc:
             session.refresh_from_db()
-            return _chart_refused(request, session, rows, exc.messages)
+            return _chart_refused(request, session, rows, points, exc.messages)
         messages.success(request, _("Chart saved. Check it and sign."))
         return redirect("charting:session", session_id=session.pk)
     rows = services.entry_rows(session)
-    return render(request, "charting/chart.html", _chart_context(request, session, rows))
+    points = services.entry_points(session)
+    return render(request, "charting/chart.html", _chart_context(request, session, rows, points))
 
 
 def _version(value: str) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def _chart_refused(request, session, rows, errors):
+def _chart_refused(request, session, rows, points, errors):
     """The chart page again with what was posted, the reasons and the live totals."""
     check = None
     if session.status in (SessionStatus.CHECKED_IN, SessionStatus.CHARTING) and rows:
         check = services.chart_check(
-            scope=request.scope, session=session, rows=rows, today=_today(request)
+            scope=request.scope, session=session, rows=rows, points=points, today=_today(request)
         )
     return render(
         request,
         "charting/chart.html",
-        _chart_context(request, session, rows, errors=errors, check=check),
+        _chart_context(request, session, rows, points, errors=errors, check=check),
         status=422,
     )
 
@@ -376,13 +438,14 @@ def totals_view(request, session_id: int):
     request.scope.require("sessions.chart")
     try:
         rows = _posted_rows(request)
+        points = _posted_points(request)
     except ValidationError as exc:
         return render(request, "charting/_totals.html", {"errors": exc.messages, "check": None})
     check = None
     errors: list[str] = []
     if rows:
         check = services.chart_check(
-            scope=request.scope, session=session, rows=rows, today=_today(request)
+            scope=request.scope, session=session, rows=rows, points=points, today=_today(request)
         )
         errors = check.messages()
     return render(
@@ -470,6 +533,21 @@ def aftercare_pdf_view(request, session_id: int):
     response["Content-Disposition"] = (
         f'inline; filename="aftercare-{session.pk}-{language[:2]}.pdf"'
     )
+    return response
+
+
+@login_required
+def record_pdf_view(request, session_id: int):
+    """The signed session record as a PDF: the chart, its placed points, the signature."""
+    from mesoclinic.charting.record import session_record_pdf
+
+    session = _session(request, session_id)
+    if not session.is_signed:
+        raise Http404
+    pdf = session_record_pdf(session=session, language=_lang())
+    audit_record(action=AuditAction.EXPORT, request=request, obj=session, detail={"record": True})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="session-{session.pk}.pdf"'
     return response
 
 

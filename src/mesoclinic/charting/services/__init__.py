@@ -21,6 +21,7 @@ from mesoclinic.charting.services.chart import (  # noqa: F401
     _totals,
     chart_check,
     chart_save,
+    entry_points,
     entry_rows,
     session_limit,
 )
@@ -53,6 +54,10 @@ from mesoclinic.charting.services.overrides import (  # noqa: F401
     screening_settings_update,
     session_override,
     session_override_cosign,
+)
+from mesoclinic.charting.services.points import (  # noqa: F401
+    POINT_FIELDS,
+    PointForm,
 )
 from mesoclinic.charting.services.side_effects import (  # noqa: F401
     side_effect_file_reports,

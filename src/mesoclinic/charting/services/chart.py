@@ -18,6 +18,7 @@ from mesoclinic.audit.services import audit_record
 from mesoclinic.charting import screening as sc
 from mesoclinic.charting.models import (
     ChartEntry,
+    ChartPoint,
     SessionStatus,
     TreatmentSession,
 )
@@ -32,6 +33,15 @@ from mesoclinic.charting.services.common import (
     practitioner_credentials,
 )
 from mesoclinic.charting.services.overrides import screening_policy_for
+from mesoclinic.charting.services.points import (
+    MAX_POINTS,
+    PointForm,
+    deepest,
+    lot_volumes,
+    point_parse,
+    row_points_check,
+    saved_point_forms,
+)
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
 from mesoclinic.core.screening import (
@@ -57,6 +67,8 @@ class EntryForm:
     volume_ml: str = ""
     device_id: str = ""
     device_params: str = ""
+    # The row's key, which placed points name (its position when blank).
+    key: str = ""
 
 
 @dataclass
@@ -64,6 +76,8 @@ class ChartCheck:
     """The outcome of validating a chart: row errors, engine verdicts, totals."""
 
     entries: list[ChartEntry] = field(default_factory=list)
+    # Placed points of each entry (by the entry's index), unsaved.
+    points: dict[int, list[ChartPoint]] = field(default_factory=dict)
     row_errors: dict[int, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     result: ScreeningResult | None = None
@@ -113,16 +127,97 @@ def session_limit(session: TreatmentSession) -> float:
     return kb.rule["rule.session-volume-max"].params["default_max_ml"]
 
 
+def _lot_errors(lot: Lot, *, here: dict, today: dt.date) -> list[str]:
+    """Why a lot cannot be used in this session today (empty: it can)."""
+    if lot.pk not in here:
+        return [_("Lot %(lot)s is not stocked at this clinic.") % {"lot": lot.lot_number}]
+    if lot.status != LotStatus.AVAILABLE:
+        return [
+            _("Lot %(lot)s is %(status)s and cannot be used.")
+            % {"lot": lot.lot_number, "status": lot.get_status_display().lower()}
+        ]
+    if lot.expiry_date < today:
+        return [
+            _("Lot %(lot)s expired on %(date)s and cannot be used.")
+            % {"lot": lot.lot_number, "date": lot.expiry_date.isoformat()}
+        ]
+    return []
+
+
+def _posted_points(
+    *,
+    scope: Scope,
+    session: TreatmentSession,
+    rows: Sequence[EntryForm],
+    points: Sequence[PointForm],
+    lots: dict,
+    here: dict,
+    today: dt.date,
+    check: ChartCheck,
+) -> dict[int, list[ChartPoint]]:
+    """The posted points by their row's index; their errors go to that row."""
+    if not points:
+        return {}
+    from mesoclinic.photos.selectors import photos_visible
+
+    if len(points) > MAX_POINTS:
+        check.errors.append(
+            _("At most %(n)s points can be placed in one session.") % {"n": MAX_POINTS}
+        )
+        return {}
+    index_of = {(r.key.strip() or str(i)): i for i, r in enumerate(rows)}
+    photo_ids = {p.photo.strip() for p in points if p.photo.strip().isdigit()}
+    photos = (
+        {
+            str(photo.pk): photo
+            for photo in photos_visible(scope=scope, patient=session.patient).filter(
+                pk__in=[int(i) for i in photo_ids]
+            )
+        }
+        if photo_ids
+        else {}
+    )
+    by_row: dict[int, list[ChartPoint]] = defaultdict(list)
+    for form in points:
+        index = index_of.get(form.row.strip())
+        if index is None:
+            check.errors.append(_("A placed point belongs to no row of the chart."))
+            continue
+        point, errs = point_parse(
+            form=form,
+            organisation_id=scope.organisation_id,
+            session=session,
+            photos=photos,
+            lots=lots,
+        )
+        if point.lot is not None:
+            errs += _lot_errors(point.lot, here=here, today=today)
+        point.position = len(by_row[index])
+        by_row[index].append(point)
+        for e in errs:
+            check.row_errors.setdefault(index, []).append(
+                _("Point %(m)s: %(error)s") % {"m": len(by_row[index]), "error": e}
+            )
+    return dict(by_row)
+
+
 def chart_check(
-    *, scope: Scope, session: TreatmentSession, rows: Sequence[EntryForm], today: dt.date
+    *,
+    scope: Scope,
+    session: TreatmentSession,
+    rows: Sequence[EntryForm],
+    today: dt.date,
+    points: Sequence[PointForm] = (),
 ) -> ChartCheck:
-    """Validate posted rows: fields, lots at this clinic, then the engine on the whole chart."""
+    """Validate posted rows and their placed points: fields, lots at this clinic, then the
+    engine on the whole chart (each lot's share of the volume, the deepest depth)."""
     kb = knowledge()
     check = ChartCheck(session_limit_ml=session_limit(session))
     if not rows:
         check.errors.append(_("Chart at least one zone."))
         return check
     lot_ids = {r.lot_id for r in rows if r.lot_id.strip().isdigit()}
+    lot_ids |= {p.lot for p in points if p.lot.strip().isdigit()}
     lots = {
         str(lot.pk): lot
         for lot in Lot.objects.filter(
@@ -141,10 +236,21 @@ def chart_check(
             pk__in=[int(i) for i in device_ids], organisation_id=scope.organisation_id
         )
     }
+    check.points = _posted_points(
+        scope=scope,
+        session=session,
+        rows=rows,
+        points=points,
+        lots=lots,
+        here=here,
+        today=today,
+        check=check,
+    )
     per_lot: dict[int, Decimal] = defaultdict(Decimal)
     engine_entries: list[sc.EntryIn] = []
     for index, row in enumerate(rows):
         errs: list[str] = []
+        placed = check.points.get(index, [])
         zone = kb.zone.get(row.zone_id)
         technique = kb.technique.get(row.technique_id)
         if zone is None:
@@ -165,6 +271,9 @@ def chart_check(
                 errs.append(_("%(value)s is not a whole number.") % {"value": getattr(row, name)})
                 values[name] = None
         volume = values["volume_ml"]
+        row_volume_given = volume is not None
+        if not row_volume_given and placed and all(p.volume_ml is not None for p in placed):
+            volume = sum((p.volume_ml for p in placed), Decimal(0))
         if volume is not None and volume <= 0:
             errs.append(_("The volume must be more than 0 mL."))
         elif volume is not None and (volume > MAX_VOLUME_ML or volume.as_tuple().exponent < -3):
@@ -186,31 +295,20 @@ def chart_check(
         if technique is not None:
             if technique.kind == "needle" and depth is None:
                 errs.append(_("Record the depth of a needle technique."))
-            if technique.kind == "needle-free" and (depth is not None or gauge is not None):
+            point_depths = any(p.depth_mm is not None for p in placed)
+            if technique.kind == "needle-free" and (
+                depth is not None or gauge is not None or point_depths
+            ):
                 errs.append(_("A needle-free technique has no depth or needle."))
         lot = None
         if row.lot_id.strip():
             lot = lots.get(row.lot_id.strip())
             if lot is None:
                 errs.append(_("Unknown lot."))
-            elif lot.pk not in here:
-                errs.append(
-                    _("Lot %(lot)s is not stocked at this clinic.") % {"lot": lot.lot_number}
-                )
-            elif lot.status != LotStatus.AVAILABLE:
-                errs.append(
-                    _("Lot %(lot)s is %(status)s and cannot be used.")
-                    % {"lot": lot.lot_number, "status": lot.get_status_display().lower()}
-                )
-            elif lot.expiry_date < today:
-                errs.append(
-                    _("Lot %(lot)s expired on %(date)s and cannot be used.")
-                    % {"lot": lot.lot_number, "date": lot.expiry_date.isoformat()}
-                )
+            else:
+                errs += _lot_errors(lot, here=here, today=today)
             if volume is None:
                 errs.append(_("Record the volume injected from the lot."))
-            elif lot is not None and volume > 0:
-                per_lot[lot.pk] += volume
         elif volume is not None:
             errs.append(_("Choose the product lot the volume came from."))
         device = None
@@ -219,29 +317,34 @@ def chart_check(
             if device is None or device.clinic_id != session.clinic_id:
                 errs.append(_("Unknown device."))
                 device = None
-        if errs:
-            check.row_errors[index] = errs
-        check.entries.append(
-            ChartEntry(
-                organisation_id=scope.organisation_id,
-                session=session,
-                position=index,
-                zone_id=row.zone_id,
-                technique_id=row.technique_id,
-                depth_mm=depth,
-                needle_gauge=gauge,
-                needle_length_mm=values["needle_length_mm"],
-                points=values["points"],
-                spacing_mm=values["spacing_mm"],
-                product=lot.product if lot else None,
-                lot=lot,
-                volume_ml=volume if lot else None,
-                device=device,
-                device_params=row.device_params.strip()[:300],
-            )
+        entry = ChartEntry(
+            organisation_id=scope.organisation_id,
+            session=session,
+            position=index,
+            zone_id=row.zone_id,
+            technique_id=row.technique_id,
+            depth_mm=depth,
+            needle_gauge=gauge,
+            needle_length_mm=values["needle_length_mm"],
+            points=values["points"],
+            spacing_mm=values["spacing_mm"],
+            product=lot.product if lot else None,
+            lot=lot,
+            volume_ml=volume if lot else None,
+            device=device,
+            device_params=row.device_params.strip()[:300],
         )
-        if zone is not None and technique is not None and not errs:
-            engine_entries.append(_entry_in(check.entries[-1]))
+        check.entries.append(entry)
+        if placed:
+            errs += row_points_check(
+                entry=entry, points=placed, row_volume_given=row_volume_given and lot is not None
+            )
+        for share_lot, share in lot_volumes(entry, placed):
+            per_lot[share_lot.pk] += share
+        if errs:
+            check.row_errors[index] = errs + check.row_errors.get(index, [])
+        if zone is not None and technique is not None and not check.row_errors.get(index):
+            engine_entries += _entry_ins(entry, placed)
     for lot_pk, volume in per_lot.items():
         left = Decimal(here.get(lot_pk, 0)).scaleb(-3)
         if volume > left:
@@ -250,7 +353,7 @@ def chart_check(
                 _("Only %(left)s mL of lot %(lot)s left at this clinic.")
                 % {"left": left.normalize(), "lot": lot.lot_number}
             )
-    check.totals, check.total_ml = _totals(check.entries)
+    check.totals, check.total_ml = _totals(check.entries, check.points)
     if check.row_errors or not engine_entries:
         return check
     check.result = sc.chart_screen(
@@ -272,15 +375,15 @@ def chart_check(
     return check
 
 
-def _entry_in(entry: ChartEntry) -> sc.EntryIn:
-    lot = entry.lot
+def _entry_in(entry: ChartEntry, *, lot=None, volume=None, depth=None) -> sc.EntryIn:
+    lot = lot if lot is not None else entry.lot
     return sc.EntryIn(
         zone_id=entry.zone_id,
         technique_id=entry.technique_id,
-        depth_mm=entry.depth_mm,
+        depth_mm=depth if depth is not None else entry.depth_mm,
         points=entry.points,
         kb_product_id=lot.product.kb_product_id if lot else "",
-        volume_ml=entry.volume_ml,
+        volume_ml=volume if volume is not None else entry.volume_ml,
         lot_number=lot.lot_number if lot else "",
         lot_expiry=lot.expiry_date if lot else None,
         lot_status={"available": "released"}.get(lot.status, lot.status) if lot else "released",
@@ -288,19 +391,35 @@ def _entry_in(entry: ChartEntry) -> sc.EntryIn:
     )
 
 
-def _totals(entries: Sequence[ChartEntry]) -> tuple[list[dict], Decimal]:
+def _entry_ins(entry: ChartEntry, points: Sequence[ChartPoint]) -> list[sc.EntryIn]:
+    """The engine's view of one row: one entry per lot given, at the row's deepest depth."""
+    if not points:
+        return [_entry_in(entry)]
+    depth = deepest(entry, points)
+    shares = lot_volumes(entry, points)
+    if not shares:
+        return [_entry_in(entry, depth=depth)]
+    return [_entry_in(entry, lot=lot, volume=volume, depth=depth) for lot, volume in shares]
+
+
+def _totals(
+    entries: Sequence[ChartEntry], points: dict[int, list[ChartPoint]] | None = None
+) -> tuple[list[dict], Decimal]:
     kb = knowledge()
     by_product: dict[int, dict] = {}
     total = Decimal(0)
-    for entry in entries:
-        if entry.lot is None or entry.volume_ml is None or entry.volume_ml <= 0:
-            continue
-        product = entry.lot.product
+    shares = [
+        share
+        for index, entry in enumerate(entries)
+        for share in lot_volumes(entry, (points or {}).get(index, []))
+    ]
+    for lot, volume in shares:
+        product = lot.product
         row = by_product.setdefault(
             product.pk, {"product": product, "volume_ml": Decimal(0), "limit_ml": None}
         )
-        row["volume_ml"] += entry.volume_ml
-        total += entry.volume_ml
+        row["volume_ml"] += volume
+        total += volume
         label = (
             kb.product[product.kb_product_id].label if product.kb_product_id in kb.product else None
         )
@@ -352,11 +471,13 @@ def chart_save(
     expected_version: int,
     save_token: str,
     now: dt.datetime,
+    points: Sequence[PointForm] = (),
     request=None,
 ) -> TreatmentSession:
-    """Replace the draft chart with the posted rows, after the engine accepts them.
+    """Replace the draft chart with the posted rows and their placed points, after the
+    engine accepts them.
 
-    All or nothing: the rows are validated and screened first, then written in
+    All or nothing: the rows and points are validated and screened first, then written in
     one transaction. A retried POST (same `save_token`) returns the saved session
     unchanged; a save based on an older version is refused.
     """
@@ -371,11 +492,19 @@ def chart_save(
         raise ValidationError(
             _("Someone else saved this chart a moment ago. Reload it and chart again.")
         )
-    check = chart_check(scope=scope, session=session, rows=rows, today=today)
+    check = chart_check(scope=scope, session=session, rows=rows, points=points, today=today)
     if not check.ok:
         raise ValidationError(check.messages())
+    ChartPoint.objects.filter(session=session).delete()
     ChartEntry.objects.filter(session=session).delete()
-    ChartEntry.objects.bulk_create(check.entries)
+    for entry in check.entries:
+        entry.save()  # one by one: every backend then knows the new id the points refer to
+    placed = []
+    for index, entry_points in check.points.items():
+        for point in entry_points:
+            point.entry = check.entries[index]
+            placed.append(point)
+    ChartPoint.objects.bulk_create(placed)
     session.chart_screening = check.result.model_dump(mode="json")
     session.chart_level = check.result.level
     session.status = SessionStatus.CHARTING
@@ -387,7 +516,11 @@ def chart_save(
         request=request,
         scope=scope,
         obj=session,
-        detail={"chart": len(check.entries), "total_ml": str(check.total_ml)},
+        detail={
+            "chart": len(check.entries),
+            "points": len(placed),
+            "total_ml": str(check.total_ml),
+        },
     )
     return session
 
@@ -414,3 +547,8 @@ def _entry_rows(session: TreatmentSession) -> list[EntryForm]:
 def entry_rows(session: TreatmentSession) -> list[EntryForm]:
     """The saved chart as form rows (for the charting page and for re-checking)."""
     return _entry_rows(session)
+
+
+def entry_points(session: TreatmentSession) -> list[PointForm]:
+    """The saved points as posted forms, naming their rows by position."""
+    return saved_point_forms(session)

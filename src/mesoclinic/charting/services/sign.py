@@ -15,11 +15,18 @@ from mesoclinic.audit.services import audit_record
 from mesoclinic.charting.models import (
     Addendum,
     ChartEntry,
+    ChartPoint,
     SessionStatus,
     TreatmentSession,
 )
-from mesoclinic.charting.services.chart import _entry_rows, _require_chartable, chart_check
+from mesoclinic.charting.services.chart import (
+    _entry_rows,
+    _require_chartable,
+    chart_check,
+    entry_points,
+)
 from mesoclinic.charting.services.common import _locked, clinic_today, scope_user
+from mesoclinic.charting.services.points import lot_volumes
 from mesoclinic.charting.services.side_effects import side_effect_file_reports
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.inventory.services import Use, stock_use_many
@@ -76,18 +83,36 @@ def _session_sign_once(
     _require_chartable(session, today)
     if session.status != SessionStatus.CHARTING:
         raise ValidationError(_("Chart the session before signing it."))
-    check = chart_check(scope=scope, session=session, rows=_entry_rows(session), today=today)
+    check = chart_check(
+        scope=scope,
+        session=session,
+        rows=_entry_rows(session),
+        points=entry_points(session),
+        today=today,
+    )
     if not check.ok:
         raise ValidationError(check.messages())
     kb = knowledge()
     practitioner = scope_user(scope)
-    entries = list(session.entries.filter(lot__isnull=False).order_by("position", "id"))
+    entries = list(
+        session.entries.filter(lot__isnull=False)
+        .select_related("lot__product")
+        .prefetch_related("sites__lot__product")
+        .order_by("position", "id")
+    )
+    # Each lot's share of each row: the row's lot for the row's volume, or, where
+    # placed points carry volumes, each point's lot for its volume.
+    shares = [
+        (entry, lot, volume)
+        for entry in entries
+        for lot, volume in lot_volumes(entry, list(entry.sites.all()))
+    ]
     # Every lot is locked at once, in one global order (no deadlock with a session
     # charted the other way), its stock taken once, and the ledger lines and their
     # audit events written in one statement each.
     movements = stock_use_many(
         scope=scope,
-        uses=[Use(lot_id=e.lot_id, quantity_ml=e.volume_ml, zone_id=e.zone_id) for e in entries],
+        uses=[Use(lot_id=lot.pk, quantity_ml=v, zone_id=e.zone_id) for e, lot, v in shares],
         patient=session.patient,
         practitioner=practitioner,
         administered_at=now,
@@ -97,11 +122,17 @@ def _session_sign_once(
     # What the signed record shows is copied now, from the locked lots, while the
     # entries are still draft rows: a later rename of the product or correction of
     # the lot changes nothing.
-    for entry, movement in zip(entries, movements, strict=True):
-        entry.product_name = movement.lot.product.name
-        entry.lot_number = movement.lot.lot_number
-        entry.lot_expiry = movement.lot.expiry_date
+    locked = {movement.lot.pk: movement.lot for movement in movements}
+    for entry in entries:
+        lot = locked.get(entry.lot_id, entry.lot)
+        entry.product_name = lot.product.name
+        entry.lot_number = lot.lot_number
+        entry.lot_expiry = lot.expiry_date
     ChartEntry.objects.bulk_update(entries, ["product_name", "lot_number", "lot_expiry"])
+    own_lot = [p for e in entries for p in e.sites.all() if p.lot_id]
+    for point in own_lot:
+        point.lot_number = locked.get(point.lot_id, point.lot).lot_number
+    ChartPoint.objects.bulk_update(own_lot, ["lot_number"])
     # Side effects noted before the signature are filed against the lots now given.
     for effect in session.side_effects.order_by("recorded_at", "id"):
         side_effect_file_reports(scope=scope, session=session, effect=effect, request=request)

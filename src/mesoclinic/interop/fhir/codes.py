@@ -31,6 +31,7 @@ PHOTO_VIEW = own("photo-view")
 OUTCOME_SCALES = own("outcome-scales")
 OUTCOME_COMPONENT = own("outcome-component")
 TECHNIQUE_EXTENSION = f"{BASE}/StructureDefinition/technique"
+INJECTION_POINT_EXTENSION = f"{BASE}/StructureDefinition/injection-point"
 LOT_IDENTIFIER = f"{BASE}/sid/lot"
 PRODUCT_IDENTIFIER = f"{BASE}/sid/product"
 

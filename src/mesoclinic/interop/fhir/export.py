@@ -258,9 +258,61 @@ def _signed_sessions(patient):
 
     return (
         TreatmentSession.objects.filter(patient=patient, status="signed")
-        .prefetch_related("entries__product", "entries__lot")
+        .prefetch_related("entries__product", "entries__lot", "entries__sites__photo__consent")
         .order_by("session_date", "id")
     )
+
+
+def _injection_point(ctx: Context, entry, point) -> Resource:
+    """One placed point or line as a complex extension: zone, picture, position(s) as
+    fractions of the picture, volume and depth."""
+    parts: list[Resource] = [
+        {"url": "zone", "valueCodeableConcept": codes.concept(ctx.kb, entry.zone_id)},
+        {"url": "kind", "valueCode": point.kind},
+        {"url": "picture", "valueCode": point.canvas},
+        {"url": "x", "valueDecimal": float(point.x)},
+        {"url": "y", "valueDecimal": float(point.y)},
+    ]
+    if point.x2 is not None and point.y2 is not None:
+        parts += [
+            {"url": "x2", "valueDecimal": float(point.x2)},
+            {"url": "y2", "valueDecimal": float(point.y2)},
+        ]
+    if point.photo_id and _media_exported(ctx, point.photo):
+        parts.append({"url": "photo", "valueReference": {"reference": f"Media/{point.photo_id}"}})
+    if point.volume_ml is not None:
+        parts.append(
+            {"url": "volume", "valueQuantity": {**_ml(point.volume_ml)}},
+        )
+    if point.depth_mm is not None:
+        parts.append(
+            {
+                "url": "depth",
+                "valueQuantity": {
+                    "value": float(point.depth_mm),
+                    "unit": "mm",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "mm",
+                },
+            }
+        )
+    return {"url": codes.INJECTION_POINT_EXTENSION, "extension": parts}
+
+
+def _media_exported(ctx: Context, photo) -> bool:
+    """Whether the photograph is in the export as a Media (the rule of photos.media)."""
+    if ctx.hidden_photo_clinics is None:
+        return True
+    return photo.consent.withdrawn_at is None or photo.clinic_id in ctx.hidden_photo_clinics
+
+
+def _ml(value) -> Resource:
+    return {
+        "value": float(value),
+        "unit": "mL",
+        "system": "http://unitsofmeasure.org",
+        "code": "mL",
+    }
 
 
 def procedures(ctx: Context) -> list[Resource]:
@@ -287,7 +339,8 @@ def procedures(ctx: Context) -> list[Resource]:
             "extension": [
                 {"url": codes.TECHNIQUE_EXTENSION, "valueCodeableConcept": codes.concept(ctx.kb, t)}
                 for t in techniques
-            ],
+            ]
+            + [_injection_point(ctx, e, p) for e in entries for p in e.sites.all()],
         }
         if not resource["extension"]:
             del resource["extension"]
