@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 import uuid
+from urllib.parse import urlencode
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,7 +263,13 @@ def main() -> None:
         b = timed(lambda: client.get("/healthz", secure=True))
 
         def post_chart(session=session, data=data):
-            response = client.post(f"/sessions/{session.pk}/chart/", data, secure=True)
+            # Urlencoded, as the chart form posts it (it has no file fields).
+            response = client.post(
+                f"/sessions/{session.pk}/chart/",
+                urlencode(data, doseq=True),
+                content_type="application/x-www-form-urlencoded",
+                secure=True,
+            )
             assert response.status_code == 302, response.content[:2000]
 
         def post_sign(session=session):

@@ -76,12 +76,16 @@ def _session_sign_once(
     _require_chartable(session, today)
     if session.status != SessionStatus.CHARTING:
         raise ValidationError(_("Chart the session before signing it."))
-    check = chart_check(scope=scope, session=session, rows=_entry_rows(session), today=today)
+    # The chart is read once: re-checked as a whole, then its lots used.
+    charted = list(session.entries.select_related("lot__product").order_by("position", "id"))
+    check = chart_check(
+        scope=scope, session=session, rows=_entry_rows(session, charted), today=today
+    )
     if not check.ok:
         raise ValidationError(check.messages())
     kb = knowledge()
-    practitioner = scope_user(scope)
-    entries = list(session.entries.filter(lot__isnull=False).order_by("position", "id"))
+    practitioner = scope_user(scope, request)
+    entries = [e for e in charted if e.lot_id is not None]
     # Every lot is locked at once, in one global order (no deadlock with a session
     # charted the other way), its stock taken once, and the ledger lines and their
     # audit events written in one statement each.
@@ -92,16 +96,18 @@ def _session_sign_once(
         practitioner=practitioner,
         administered_at=now,
         session_ref=session.pk,
+        clinic=session.clinic,
         request=request,
     )
     # What the signed record shows is copied now, from the locked lots, while the
     # entries are still draft rows: a later rename of the product or correction of
     # the lot changes nothing.
-    for entry, movement in zip(entries, movements, strict=True):
-        entry.product_name = movement.lot.product.name
-        entry.lot_number = movement.lot.lot_number
-        entry.lot_expiry = movement.lot.expiry_date
-    ChartEntry.objects.bulk_update(entries, ["product_name", "lot_number", "lot_expiry"])
+    # One UPDATE per lot (a chart uses one or two), not one CASE per entry and column.
+    used = {movement.lot.pk: movement.lot for movement in movements}
+    for lot in used.values():
+        ChartEntry.objects.filter(session_id=session.pk, lot_id=lot.pk).update(
+            product_name=lot.product.name, lot_number=lot.lot_number, lot_expiry=lot.expiry_date
+        )
     # Side effects noted before the signature are filed against the lots now given.
     for effect in session.side_effects.order_by("recorded_at", "id"):
         side_effect_file_reports(scope=scope, session=session, effect=effect, request=request)
@@ -110,7 +116,11 @@ def _session_sign_once(
         session.next_earliest = session.session_date + dt.timedelta(days=plan.interval_min_days)
         session.next_latest = session.session_date + dt.timedelta(days=plan.interval_max_days)
     if session.appointment_id:
-        appointment = Appointment.objects.select_for_update().get(pk=session.appointment_id)
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("patient", "practitioner")
+            .get(pk=session.appointment_id)
+        )
         for status in ("arrived", "done"):
             if status in _next_statuses(appointment.status):
                 appointment = appointment_status_set(
@@ -130,7 +140,21 @@ def _session_sign_once(
     session.signed_by_id = scope.user_id
     session.signed_knowledge_version = kb.version
     session.version += 1
-    session.save()
+    session.save(
+        update_fields=[
+            "next_earliest",
+            "next_latest",
+            "appointment_status",
+            "appointment_starts_at",
+            "chart_screening",
+            "chart_level",
+            "status",
+            "signed_at",
+            "signed_by",
+            "signed_knowledge_version",
+            "version",
+        ]
+    )
     if plan is not None:
         from mesoclinic.consultations.services import plan_complete_if_done
 
