@@ -322,14 +322,13 @@ def _require_chartable(session: TreatmentSession, today: dt.date) -> None:
     # The plan is read afresh: it may have been cancelled (consent withdrawn) after
     # the patient checked in, and then nothing more may be given or used.
     # (`_locked` reads the plan in the same statement as the locked session.)
-    if session.plan_id is not None:
-        if session.plan.status == PlanStatus.CANCELLED:
-            raise ValidationError(
-                _(
-                    "The treatment plan of this session was cancelled: the session "
-                    "cannot be charted or signed."
-                )
+    if session.plan_id is not None and session.plan.status == PlanStatus.CANCELLED:
+        raise ValidationError(
+            _(
+                "The treatment plan of this session was cancelled: the session "
+                "cannot be charted or signed."
             )
+        )
     if clinic_today(session.clinic, session.screened_at) != today:
         raise ValidationError(_("Screen the patient at check-in today before charting."))
     if session.screening_stops:
