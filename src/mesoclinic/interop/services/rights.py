@@ -38,6 +38,7 @@ from mesoclinic.interop.models import (
 )
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.services import _search_keys_refresh, _tokens_refresh
+from mesoclinic.web.documents import patient_documents_delete
 
 
 def _now() -> dt.datetime:
@@ -389,6 +390,11 @@ def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
     patient.save()
     _tokens_refresh(patient)
     photos = _photos_delete(patient)
+    organisation_id, patient_id = patient.organisation_id, patient.pk
+    # Stored PDFs (consents, aftercare sheets) print the old name: they go too.
+    transaction.on_commit(
+        lambda: patient_documents_delete(organisation_id=organisation_id, patient_id=patient_id)
+    )
     ErasureRequest.objects.filter(pk=erasure.pk).update(
         status=ErasureStatus.ANONYMISED, anonymised_at=now
     )
