@@ -28,6 +28,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -229,10 +230,11 @@ def chart_data(session, lot) -> dict:
     return data
 
 
-def timed(call) -> float:
-    start = time.perf_counter()
+def timed(call) -> tuple[float, float]:
+    """Wall-clock and CPU time of this process (SQLite runs inside it), in ms."""
+    start, cpu = time.perf_counter(), time.process_time()
     call()
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
 
 
 def main() -> None:
@@ -255,20 +257,39 @@ def main() -> None:
     w = world()
     client = Client()
     client.force_login(w["users"][Role.PRACTITIONER])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     baseline, save, sign = [], [], []
-    for i in range(args.rounds + 2):  # two warm-up rounds, not counted
+    queries: dict[str, int] = {}
+    for i in range(args.rounds + 3):  # two warm-up rounds and one counting queries
         session = checked_in_session(w, i)
         data = chart_data(session, w["lot"])
-        b = timed(lambda: client.get("/healthz", secure=True))
+
+        def get_healthz():
+            assert client.get("/healthz", secure=True).status_code == 200
 
         def post_chart(session=session, data=data):
-            response = client.post(f"/sessions/{session.pk}/chart/", data, secure=True)
+            # Urlencoded, as the chart form posts it (it has no file fields).
+            response = client.post(
+                f"/sessions/{session.pk}/chart/",
+                urlencode(data, doseq=True),
+                content_type="application/x-www-form-urlencoded",
+                secure=True,
+            )
             assert response.status_code == 302, response.content[:2000]
 
         def post_sign(session=session):
             response = client.post(f"/sessions/{session.pk}/sign/", secure=True)
             assert response.status_code == 302
 
+        if i == 2:
+            for name, call in (("healthz", get_healthz), ("save", post_chart), ("sign", post_sign)):
+                with CaptureQueriesContext(connection) as ctx:
+                    call()
+                queries[name] = len(ctx.captured_queries)
+            continue
+        b = timed(get_healthz)
         s = timed(post_chart)
         g = timed(post_sign)
         assert TreatmentSession.objects.get(pk=session.pk).status == "signed"
@@ -277,16 +298,35 @@ def main() -> None:
             save.append(s)
             sign.append(g)
 
-    def line(name, values):
-        q = statistics.quantiles(values, n=10)[-1] if len(values) >= 10 else max(values)
-        return f"{name:<36} median {statistics.median(values):8.1f} ms   p90 {q:8.1f} ms"
+    def column(values, k):
+        return [v[k] for v in values]
 
+    def line(name, values, k):
+        values = column(values, k)
+        q = statistics.quantiles(values, n=10)[-1] if len(values) >= 10 else max(values)
+        return f"{name:<40} median {statistics.median(values):8.1f} ms   p90 {q:8.1f} ms"
+
+    both = [(a[0] + b[0], a[1] + b[1]) for a, b in zip(save, sign, strict=True)]
     vendor = django.db.connection.vendor
-    print(f"Session save and sign, 10 zones, {args.rounds} rounds, {vendor}")
-    print(line("baseline: empty request (GET /healthz)", baseline))
-    print(line("save the 10-zone chart", save))
-    print(line("sign it (10 stock uses)", sign))
-    print(line("save + sign", [a + b for a, b in zip(save, sign, strict=True)]))
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Session save and sign, 10 zones, {args.rounds} rounds, {vendor}; load average {load}")
+    print(
+        f"queries: empty request {queries['healthz']}, save {queries['save']}, "
+        f"sign {queries['sign']}"
+    )
+    for k, kind in ((0, "wall clock"), (1, "CPU of this process")):
+        print(f"-- {kind}")
+        print(line("baseline: empty request (GET /healthz)", baseline, k))
+        print(line("save the 10-zone chart", save, k))
+        print(line("sign it (10 stock uses)", sign, k))
+        print(line("save + sign", both, k))
+        empty = statistics.median(column(baseline, k))
+        print(
+            f"{'ratio to the empty request (medians)':<40} save "
+            f"{statistics.median(column(save, k)) / empty:.1f}x, sign "
+            f"{statistics.median(column(sign, k)) / empty:.1f}x, save + sign "
+            f"{statistics.median(column(both, k)) / empty:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -141,6 +141,13 @@ def _sqlite_audit_purge(request):
 
 
 @pytest.fixture(autouse=True)
+def _media_per_test(settings, tmp_path):
+    """Each test has its own media folder: stored PDFs and photos of one test (whose
+    database ids another test, or another worker, reuses) are never read by another."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _language_restored():
     """A request by a Russian-speaking user leaves Russian active in the test thread;
     the next test starts in the default language again."""

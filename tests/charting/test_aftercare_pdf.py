@@ -81,3 +81,49 @@ def test_a_booked_next_session_is_printed_instead_of_the_window(day, language, b
     text = _pdf(day, session, language)
     assert booked in text, text
     assert "7 Dec 2026" not in text and "7 декабря 2026" not in text
+
+
+def _stored(day) -> list[str]:
+    from django.core.files.storage import default_storage
+
+    folder = f"documents/{day.world.organisation.pk}/patient-{day.patient.pk}"
+    try:
+        return sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
+    except FileNotFoundError:
+        return []
+
+
+def test_the_aftercare_pdf_is_drawn_once_then_served_from_storage_and_each_download_audited(
+    day,
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from mesoclinic.audit.models import AuditAction, AuditEvent
+    from mesoclinic.web.documents import patient_documents_delete
+
+    session = _signed(day, locale="en-gb")
+    client = Client()
+    client.force_login(day.world.users["practitioner"])
+    url = f"/sessions/{session.pk}/aftercare.pdf?lang=en"
+    first = client.get(url).content
+    (name,) = _stored(day)
+    assert default_storage.open(name, "rb").read() == first
+    # What is served the second time is the stored file, not a new drawing.
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(b"%PDF-1.7 the stored copy"))
+    assert client.get(url).content == b"%PDF-1.7 the stored copy"
+    exports = AuditEvent.objects.filter(
+        action=AuditAction.EXPORT, object_id=str(session.pk), patient_id=day.patient.pk
+    )
+    assert exports.count() == 2
+    # New content (the clinic's new phone number) is a new document, drawn and stored.
+    Clinic.objects.filter(pk=day.world.clinic.pk).update(phone="+7 495 765-43-21")
+    assert client.get(url).content.startswith(b"%PDF") and len(_stored(day)) == 2
+    assert (
+        patient_documents_delete(
+            organisation_id=day.world.organisation.pk, patient_id=day.patient.pk
+        )
+        == 2
+    )
+    assert _stored(day) == []

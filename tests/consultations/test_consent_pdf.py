@@ -99,3 +99,33 @@ def test_the_consent_page_shows_the_signing_time_in_the_consents_clinic_zone(cli
     html = page.content.decode()
     assert "00:25 (Europe/Moscow, UTC+03:00)" in html
     assert "21:25" not in html
+
+
+def test_a_signed_consent_pdf_is_drawn_once_and_then_read_from_storage(clinic_case):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from mesoclinic.audit.models import AuditAction, AuditEvent
+
+    plan = clinic_case.make_plan()
+    consent = consent_sign(
+        scope=clinic_case.scope,
+        plan=plan,
+        signer_name="Elena Ivanova",
+        signature=signature_png(),
+        now=SIGNED,
+        today=TODAY,
+    )
+    client = Client()
+    client.force_login(clinic_case.world.users["practitioner"])
+    url = f"/consultations/consents/{consent.pk}/pdf/"
+    first = client.get(url).content
+    folder = f"documents/{consent.organisation_id}/patient-{consent.patient_id}"
+    (name,) = default_storage.listdir(folder)[1]
+    assert default_storage.open(f"{folder}/{name}", "rb").read() == first
+    default_storage.delete(f"{folder}/{name}")
+    default_storage.save(f"{folder}/{name}", ContentFile(b"%PDF-1.7 the stored copy"))
+    assert client.get(url).content == b"%PDF-1.7 the stored copy"
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.EXPORT, object_id=str(consent.pk)).count() == 2
+    )

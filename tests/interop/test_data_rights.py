@@ -220,3 +220,25 @@ def test_each_record_is_kept_by_the_law_of_its_own_clinic(world, record):
     world.other_clinic.jurisdiction = "US"
     world.other_clinic.save(update_fields=["jurisdiction"])
     assert retention_end(record) == (later.replace(year=later.year + 10), "GB,US")
+
+
+def test_erasure_removes_the_stored_pdfs_that_print_the_patients_name(
+    world, patient_of, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from mesoclinic.interop.services import request_erasure
+    from mesoclinic.web.documents import document_pdf
+
+    patient = patient_of(world, family="Stored", given="Papers", born="1990-02-03")
+    kept = document_pdf(
+        organisation_id=patient.organisation_id,
+        patient_id=patient.pk,
+        kind="aftercare-1",
+        html="<p>Stored Papers</p>",
+    )
+    folder = f"documents/{patient.organisation_id}/patient-{patient.pk}"
+    assert kept.startswith(b"%PDF") and len(default_storage.listdir(folder)[1]) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        request_erasure(patient)
+    assert default_storage.listdir(folder)[1] == []

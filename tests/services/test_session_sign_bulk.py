@@ -60,3 +60,23 @@ def test_zones_that_each_fit_but_together_exceed_the_lot_are_refused_and_nothing
     assert not StockMovement.objects.filter(lot=small, kind=MovementKind.USE).exists()
     assert StockBalance.objects.get(lot=small, clinic=day.world.clinic).quantity_ul == 1_000
     assert TreatmentSession.objects.get(pk=session.pk).status == SessionStatus.CHARTING
+
+
+def test_each_signed_entry_keeps_the_number_of_its_own_lot_written_once_per_lot(day):
+    second = receive(day.world, day.product, number="LOT-B")
+    rows = [row(z, lot=day.lot if i % 2 else second, volume="0.5") for i, z in enumerate(ZONES)]
+    session = charted(day, rows)
+    with CaptureQueriesContext(connection) as ctx:
+        session_sign(scope=day.scope, session=session, now=NOW)
+    updates = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith('UPDATE "charting_chartentry"')
+    ]
+    assert len(updates) == 2 and not any("CASE WHEN" in sql for sql in updates)
+    copies = {e.zone_id: (e.lot_id, e.lot_number, e.lot_expiry) for e in session.entries.all()}
+    for lot in (day.lot, second):
+        for zone, (lot_id, number, expiry) in copies.items():
+            if lot_id == lot.pk:
+                assert (number, expiry) == (lot.lot_number, lot.expiry_date), zone
+    assert TreatmentSession.objects.get(pk=session.pk).appointment_status == "done"

@@ -160,15 +160,26 @@ def audit_record_many(
         return []
     first = _event(action=action, request=request, scope=scope, obj=objects[0], detail=details[0])
     events = [first]
+    # What comes from the request and the actor is the same for every event: computed once.
     for obj, detail in zip(objects[1:], details[1:], strict=True):
-        event = _event(
-            action=action,
-            request=request,
-            scope=scope,
-            actor=first.actor,
-            organisation_id=first.organisation_id,
-            obj=obj,
-            detail=detail,
+        events.append(
+            AuditEvent(
+                organisation_id=first.organisation_id,
+                actor=first.actor,
+                actor_label=first.actor_label,
+                action=first.action,
+                object_type=obj._meta.label,
+                object_id=str(obj.pk),
+                object_label=strip_control(str(obj))[:300],
+                patient_id=(
+                    obj.pk
+                    if obj._meta.label == "patients.Patient"
+                    else getattr(obj, "patient_id", None)
+                ),
+                ip_address=first.ip_address,
+                user_agent=first.user_agent,
+                path=first.path,
+                detail=_clean(detail or {}),
+            )
         )
-        events.append(event)
     return AuditEvent.objects.bulk_create(events)

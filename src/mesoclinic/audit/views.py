@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from mesoclinic.audit.selectors import audit_event_list
-from mesoclinic.web.pagination import page_get
+from mesoclinic.web.pagination import keyset_page
 
 AUDIT_PER_PAGE = 50
 
@@ -16,5 +16,6 @@ def audit_list_view(request):
         scope=request.scope,
         patient_id=int(patient_id) if patient_id and patient_id.isdigit() else None,
     )
-    page = page_get(request, events, per_page=AUDIT_PER_PAGE)
+    # Keyset paging: an old page is an index range, not OFFSET over the whole trail.
+    page = keyset_page(request, events, per_page=AUDIT_PER_PAGE)
     return render(request, "audit/list.html", {"page": page})

@@ -63,11 +63,20 @@ def aftercare_context(*, session: TreatmentSession, language: str) -> dict:
 
 
 def aftercare_pdf(*, session: TreatmentSession, language: str) -> bytes:
-    """Render the aftercare sheet (WeasyPrint; DejaVu fonts carry Cyrillic)."""
-    from weasyprint import HTML
+    """Render the aftercare sheet (WeasyPrint; DejaVu fonts carry Cyrillic).
+
+    Drawn once per content and kept in storage (`web.documents`): a sheet asked for
+    again, unchanged, is read back instead of drawn again.
+    """
+    from mesoclinic.web.documents import document_pdf
 
     context = aftercare_context(session=session, language=language)
     code = locale_language(language=context["language"], clinic_locale=session.clinic.locale)
     with translation.override(code):
         html = render_to_string("charting/aftercare_pdf.html", context)
-    return HTML(string=html).write_pdf()
+    return document_pdf(
+        organisation_id=session.organisation_id,
+        patient_id=session.patient_id,
+        kind=f"aftercare-{session.pk}",
+        html=html,
+    )

@@ -35,8 +35,12 @@ def utc_time(moment: dt.datetime) -> str:
 
 
 def consent_pdf(*, consent: Consent, base_url: str | None = None) -> bytes:
-    """Render the signed consent (WeasyPrint; DejaVu fonts carry Cyrillic)."""
-    from weasyprint import HTML
+    """Render the signed consent (WeasyPrint; DejaVu fonts carry Cyrillic).
+
+    A signed consent never changes: it is drawn once and then read from storage
+    (`web.documents`).
+    """
+    from mesoclinic.web.documents import document_pdf
 
     clinic = Clinic.objects.get(pk=consent.plan.clinic_id)
     with translation.override(
@@ -52,4 +56,10 @@ def consent_pdf(*, consent: Consent, base_url: str | None = None) -> bytes:
                 "signed_utc": utc_time(consent.signed_at),
             },
         )
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return document_pdf(
+        organisation_id=consent.organisation_id,
+        patient_id=consent.patient_id,
+        kind=f"consent-{consent.pk}",
+        html=html,
+        base_url=base_url,
+    )

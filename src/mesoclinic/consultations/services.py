@@ -393,6 +393,8 @@ def plan_complete_if_done(
 ) -> TreatmentPlan:
     """Close an active plan once all its sessions are signed (called when one is signed)."""
     _same_org(scope, plan)
+    if signed_sessions < plan.sessions:
+        return plan  # not the last session: nothing to lock or write
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.ACTIVE or signed_sessions < plan.sessions:
         return plan

@@ -25,6 +25,7 @@ from mesoclinic.consultations.selectors import (
     patient_timeline,
     plan_get,
     plans_of,
+    timeline_cursor_parse,
 )
 from mesoclinic.consultations.services import (
     consent_sign,
@@ -39,7 +40,7 @@ from mesoclinic.consultations.zonemap import zone_maps
 from mesoclinic.patients.forms import _ui_language
 from mesoclinic.patients.selectors import patient_get, screening_facts
 from mesoclinic.web.forms import form_add_validation_error
-from mesoclinic.web.pagination import page_get
+from mesoclinic.web.pagination import KeysetPage
 
 TIMELINE_PER_PAGE = 50
 
@@ -449,8 +450,15 @@ def consent_pdf_view(request, consent_id: int):
 @login_required
 def timeline_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    page = page_get(
-        request, patient_timeline(scope=request.scope, patient=patient), per_page=TIMELINE_PER_PAGE
+    # Keyset paging: each page reads at most a page of each source, from the cursor on.
+    before = timeline_cursor_parse(request.GET.get("before"))
+    entries = patient_timeline(
+        scope=request.scope, patient=patient, before=before, limit=TIMELINE_PER_PAGE + 1
+    )
+    page = KeysetPage(
+        entries[:TIMELINE_PER_PAGE],
+        older=entries[TIMELINE_PER_PAGE - 1].cursor if len(entries) > TIMELINE_PER_PAGE else None,
+        at_start=before is None,
     )
     audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "timeline"})
     return render(

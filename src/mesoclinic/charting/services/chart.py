@@ -43,7 +43,7 @@ from mesoclinic.charting.services.points import (
     saved_point_forms,
 )
 from mesoclinic.consultations.engine import kb as knowledge
-from mesoclinic.consultations.models import PlanStatus, TreatmentPlan
+from mesoclinic.consultations.models import PlanStatus
 from mesoclinic.core.screening import (
     ScreeningRequest,
     ScreeningResult,
@@ -440,17 +440,14 @@ def _require_chartable(session: TreatmentSession, today: dt.date) -> None:
         raise ValidationError(_("This session was postponed."))
     # The plan is read afresh: it may have been cancelled (consent withdrawn) after
     # the patient checked in, and then nothing more may be given or used.
-    if session.plan_id is not None:
-        plan_status = TreatmentPlan.objects.filter(pk=session.plan_id).values_list(
-            "status", flat=True
-        )
-        if plan_status.first() == PlanStatus.CANCELLED:
-            raise ValidationError(
-                _(
-                    "The treatment plan of this session was cancelled: the session "
-                    "cannot be charted or signed."
-                )
+    # (`_locked` reads the plan in the same statement as the locked session.)
+    if session.plan_id is not None and session.plan.status == PlanStatus.CANCELLED:
+        raise ValidationError(
+            _(
+                "The treatment plan of this session was cancelled: the session "
+                "cannot be charted or signed."
             )
+        )
     if clinic_today(session.clinic, session.screened_at) != today:
         raise ValidationError(_("Screen the patient at check-in today before charting."))
     if session.screening_stops:
@@ -510,7 +507,10 @@ def chart_save(
     session.status = SessionStatus.CHARTING
     session.last_save_token = save_token[:64]
     session.version += 1
-    session.save()
+    # Only what changed: the check-in's screening JSON is not written again.
+    session.save(
+        update_fields=["chart_screening", "chart_level", "status", "last_save_token", "version"]
+    )
     audit_record(
         action=AuditAction.UPDATE,
         request=request,
@@ -525,7 +525,9 @@ def chart_save(
     return session
 
 
-def _entry_rows(session: TreatmentSession) -> list[EntryForm]:
+def _entry_rows(session: TreatmentSession, entries=None) -> list[EntryForm]:
+    if entries is None:
+        entries = session.entries.select_related("lot__product").order_by("position", "id")
     return [
         EntryForm(
             zone_id=e.zone_id,
@@ -540,7 +542,7 @@ def _entry_rows(session: TreatmentSession) -> list[EntryForm]:
             device_id=str(e.device_id or ""),
             device_params=e.device_params,
         )
-        for e in session.entries.select_related("lot__product").order_by("position", "id")
+        for e in entries
     ]
 
 

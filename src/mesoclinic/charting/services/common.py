@@ -102,16 +102,24 @@ def _signed_history(patient, *, exclude: int | None = None):
 
 def _locked(scope: Scope, session: TreatmentSession) -> TreatmentSession:
     try:
-        return TreatmentSession.objects.select_for_update().get(
-            pk=session.pk, organisation_id=scope.organisation_id
+        # The clinic, plan and patient come in the same read (every service needs
+        # them); only the session row is locked.
+        return (
+            TreatmentSession.objects.select_for_update(of=("self",))
+            .select_related("clinic", "plan", "patient")
+            .get(pk=session.pk, organisation_id=scope.organisation_id)
         )
     except TreatmentSession.DoesNotExist as exc:
         raise ValidationError(_("Unknown session.")) from exc
 
 
-def scope_user(scope: Scope):
+def scope_user(scope: Scope, request=None):
+    """The scope's user: the request's signed-in user when it is the same one."""
     from mesoclinic.accounts.models import User
 
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.pk == scope.user_id:
+        return user
     return User.objects.get(pk=scope.user_id)
 
 

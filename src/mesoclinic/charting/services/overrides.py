@@ -40,9 +40,15 @@ def screening_settings_for(*, clinic_id: int) -> ScreeningSettings:
 
 def screening_policy_for(*, clinic_id: int) -> dict:
     """The clinic's settings as the screening engine's policy (see core.knowledge.policy)."""
-    return {
-        "off_label_by_physician": screening_settings_for(clinic_id=clinic_id).off_label_by_physician
-    }
+    # One column read; a clinic without a settings row has the field's default.
+    stored = (
+        ScreeningSettings.objects.filter(clinic_id=clinic_id)
+        .values_list("off_label_by_physician", flat=True)
+        .first()
+    )
+    if stored is None:
+        stored = ScreeningSettings._meta.get_field("off_label_by_physician").get_default()
+    return {"off_label_by_physician": stored}
 
 
 @transaction.atomic

@@ -83,23 +83,24 @@ def _session_sign_once(
     _require_chartable(session, today)
     if session.status != SessionStatus.CHARTING:
         raise ValidationError(_("Chart the session before signing it."))
+    # The chart is read once: re-checked as a whole, then its lots used.
+    charted = list(
+        session.entries.select_related("lot__product")
+        .prefetch_related("sites__lot__product")
+        .order_by("position", "id")
+    )
     check = chart_check(
         scope=scope,
         session=session,
-        rows=_entry_rows(session),
+        rows=_entry_rows(session, charted),
         points=entry_points(session),
         today=today,
     )
     if not check.ok:
         raise ValidationError(check.messages())
     kb = knowledge()
-    practitioner = scope_user(scope)
-    entries = list(
-        session.entries.filter(lot__isnull=False)
-        .select_related("lot__product")
-        .prefetch_related("sites__lot__product")
-        .order_by("position", "id")
-    )
+    practitioner = scope_user(scope, request)
+    entries = [e for e in charted if e.lot_id is not None]
     # Each lot's share of each row: the row's lot for the row's volume, or, where
     # placed points carry volumes, each point's lot for its volume.
     shares = [
@@ -117,18 +118,19 @@ def _session_sign_once(
         practitioner=practitioner,
         administered_at=now,
         session_ref=session.pk,
+        clinic=session.clinic,
         request=request,
     )
     # What the signed record shows is copied now, from the locked lots, while the
     # entries are still draft rows: a later rename of the product or correction of
     # the lot changes nothing.
+    # One UPDATE per lot (a chart uses one or two), not one CASE per entry and column.
     locked = {movement.lot.pk: movement.lot for movement in movements}
-    for entry in entries:
-        lot = locked.get(entry.lot_id, entry.lot)
-        entry.product_name = lot.product.name
-        entry.lot_number = lot.lot_number
-        entry.lot_expiry = lot.expiry_date
-    ChartEntry.objects.bulk_update(entries, ["product_name", "lot_number", "lot_expiry"])
+    row_lots = {entry.lot_id: locked.get(entry.lot_id, entry.lot) for entry in entries}
+    for lot in row_lots.values():
+        ChartEntry.objects.filter(session_id=session.pk, lot_id=lot.pk).update(
+            product_name=lot.product.name, lot_number=lot.lot_number, lot_expiry=lot.expiry_date
+        )
     own_lot = [p for e in entries for p in e.sites.all() if p.lot_id]
     for point in own_lot:
         point.lot_number = locked.get(point.lot_id, point.lot).lot_number
@@ -141,7 +143,11 @@ def _session_sign_once(
         session.next_earliest = session.session_date + dt.timedelta(days=plan.interval_min_days)
         session.next_latest = session.session_date + dt.timedelta(days=plan.interval_max_days)
     if session.appointment_id:
-        appointment = Appointment.objects.select_for_update().get(pk=session.appointment_id)
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("patient", "practitioner")
+            .get(pk=session.appointment_id)
+        )
         for status in ("arrived", "done"):
             if status in _next_statuses(appointment.status):
                 appointment = appointment_status_set(
@@ -161,7 +167,21 @@ def _session_sign_once(
     session.signed_by_id = scope.user_id
     session.signed_knowledge_version = kb.version
     session.version += 1
-    session.save()
+    session.save(
+        update_fields=[
+            "next_earliest",
+            "next_latest",
+            "appointment_status",
+            "appointment_starts_at",
+            "chart_screening",
+            "chart_level",
+            "status",
+            "signed_at",
+            "signed_by",
+            "signed_knowledge_version",
+            "version",
+        ]
+    )
     if plan is not None:
         from mesoclinic.consultations.services import plan_complete_if_done
 

@@ -38,6 +38,7 @@ from mesoclinic.interop.models import (
 from mesoclinic.interop.services.anonymisation import patient_anonymise
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.services import patient_search_refresh
+from mesoclinic.web.documents import patient_documents_delete
 
 
 def _now() -> dt.datetime:
@@ -397,6 +398,11 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
 def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
     """Anonymise the patient of an erasure whose retention has ended (or was never due)."""
     patient_anonymise(patient=erasure.patient, erasure_id=erasure.pk)
+    organisation_id, patient_id = erasure.patient.organisation_id, erasure.patient_id
+    # Stored PDFs (consents, aftercare sheets) print the old name: they go too.
+    transaction.on_commit(
+        lambda: patient_documents_delete(organisation_id=organisation_id, patient_id=patient_id)
+    )
     ErasureRequest.objects.filter(pk=erasure.pk).update(
         status=ErasureStatus.ANONYMISED, anonymised_at=now
     )

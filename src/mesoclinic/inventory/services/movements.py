@@ -144,6 +144,7 @@ def stock_use_many(
     practitioner: User,
     administered_at: dt.datetime,
     session_ref: int | None = None,
+    clinic: Clinic | None = None,
     request=None,
 ) -> list[StockMovement]:
     """Record several administrations given at one time (a signed chart) in set-based writes.
@@ -152,12 +153,14 @@ def stock_use_many(
     global order (by id); each lot's balance is taken once, for the total of its uses
     (the database's CHECK still refuses a balance below zero); the ledger lines and
     their audit events are inserted in one statement each. Returns the lines in the
-    order of `uses`, each with its locked lot (and product).
+    order of `uses`, each with its locked lot (and product). `clinic` saves reading
+    the scope's clinic again when the caller holds it.
     """
     if not uses:
         return []
     scope.require("sessions.chart")
-    clinic = _clinic_of(scope)
+    if clinic is None or clinic.pk != scope.clinic_id:
+        clinic = _clinic_of(scope)
     quantities = [ml_to_ul(use.quantity_ml) for use in uses]
     if patient.organisation_id != scope.organisation_id:
         raise ValidationError({"patient": _("This patient belongs to another organisation.")})

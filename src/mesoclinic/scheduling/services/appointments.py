@@ -342,6 +342,9 @@ def _require_session_allows(
 ) -> None:
     from mesoclinic.charting.models import SessionStatus, TreatmentSession
 
+    closing = (AppointmentStatus.CANCELLED, AppointmentStatus.POSTPONED, AppointmentStatus.NO_SHOW)
+    if by_signature and status not in closing:
+        return  # the signing session itself moves its appointment on
     session_status = (
         TreatmentSession.objects.filter(appointment_id=appointment.pk)
         .values_list("status", flat=True)
@@ -357,8 +360,7 @@ def _require_session_allows(
             )
         )
     if (
-        status
-        in (AppointmentStatus.CANCELLED, AppointmentStatus.POSTPONED, AppointmentStatus.NO_SHOW)
+        status in closing
         and session_status is not None
         and session_status != SessionStatus.POSTPONED
     ):
@@ -408,17 +410,25 @@ def appointment_status_set(
                 % {"status": AppointmentStatus(status).label}
             }
         )
+    changes = {
+        "status": status,
+        "status_reason": reason.strip(),
+        "version": expected_version + 1,
+        "updated_at": timezone.now(),
+    }
     updated = Appointment.objects.filter(pk=appointment.pk, version=expected_version).update(
-        status=status,
-        status_reason=reason.strip(),
-        version=expected_version + 1,
-        updated_at=timezone.now(),
+        **changes
     )
     if updated == 0:
         raise ValidationError(
             _("Someone else changed this appointment a moment ago. Reload it and try again.")
         )
-    appointment.refresh_from_db()
+    if appointment.version == expected_version:
+        # The row is what was read (same version) plus these changes: no re-read.
+        for name, value in changes.items():
+            setattr(appointment, name, value)
+    else:
+        appointment.refresh_from_db()
     audit_record(
         action=AuditAction.UPDATE,
         request=request,
