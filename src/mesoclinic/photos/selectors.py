@@ -33,7 +33,7 @@ def photo_consents(*, scope: Scope, patient) -> QuerySet[PhotoConsent]:
 
 def photo_consent_get(*, scope: Scope, consent_id: int) -> PhotoConsent:
     return get_in_clinic_or_404(
-        PhotoConsent.objects.select_related("patient", "collected_by", "withdrawn_by"),
+        PhotoConsent.objects.select_related("patient", "clinic", "collected_by", "withdrawn_by"),
         scope,
         permission="patients.view_clinical",
         pk=consent_id,

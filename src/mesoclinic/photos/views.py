@@ -26,6 +26,7 @@ from mesoclinic.consultations.consent import text_blocks
 from mesoclinic.core.knowledge.loader import load_knowledge
 from mesoclinic.patients.selectors import patient_get
 from mesoclinic.photos.consent import photo_consent_text
+from mesoclinic.photos.documents import photo_consent_pdf
 from mesoclinic.photos.forms import CaptureForm, PhotoConsentForm, WithdrawForm
 from mesoclinic.photos.selectors import (
     baseline_of,
@@ -198,6 +199,17 @@ def consent_detail_view(request, photo_consent_id: int):
             "photo_count": consent.photos.count(),
         },
     )
+
+
+@login_required
+def consent_pdf_view(request, photo_consent_id: int):
+    consent = photo_consent_get(scope=request.scope, consent_id=photo_consent_id)
+    request.scope = request.scope.in_clinic(consent.clinic_id)
+    pdf = photo_consent_pdf(consent=consent, base_url=request.build_absolute_uri("/"))
+    audit_record(action=AuditAction.EXPORT, request=request, obj=consent)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="photo-consent-{consent.pk}.pdf"'
+    return response
 
 
 @login_required
