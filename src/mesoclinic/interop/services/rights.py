@@ -340,7 +340,6 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
     patient.email = ""
     patient.data_consent = False
     patient.data_consent_at = None
-    patient.photo_consent = False
     _search_keys_refresh(patient)
     patient.save()
     _tokens_refresh(patient)
@@ -387,7 +386,6 @@ def _anonymise(erasure: ErasureRequest, *, now: dt.datetime) -> None:
     patient.weight_kg = None
     patient.weight_date = None
     patient.data_consent_notice = ""
-    patient.photo_consent = False
     _search_keys_refresh(patient)
     patient.save()
     _tokens_refresh(patient)
