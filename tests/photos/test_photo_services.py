@@ -13,7 +13,8 @@ from mesoclinic.audit.models import AuditAction, AuditEvent
 from mesoclinic.photos.models import Photo
 from mesoclinic.photos.selectors import (
     photo_consent_current,
-    photo_get, photos_hidden_count,
+    photo_get,
+    photos_hidden_count,
     photos_visible,
 )
 from mesoclinic.photos.services import PhotoQualityIssues, photo_consent_withdraw

@@ -6,6 +6,8 @@ the user's clinics, hidden after a withdrawal, audited on every read.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -43,6 +45,7 @@ from mesoclinic.photos.services import (
     photo_consent_sign,
     photo_consent_withdraw,
 )
+from mesoclinic.photos.thumbs import staff_reader, thumb_token, thumb_token_valid
 from mesoclinic.web.forms import form_add_validation_error
 
 
@@ -62,9 +65,14 @@ def _label(photo, lang: str) -> None:
     photo.view_name = kb.photo_view[view].name.get(lang) if view in kb.photo_view else view
 
 
-def _grid_rows(queryset, lang: str) -> list[dict]:
-    """The photographs as rows for a grid: labels, day and URLs computed once per page."""
+def _grid_rows(queryset, lang: str, *, reader: str) -> list[dict]:
+    """The photographs as rows for a grid: labels, day and URLs computed once per page.
+
+    Each thumbnail URL carries the page's token for `reader` (`photos.thumbs`): the page
+    records one audit event naming the photographs, the thumbnails none of their own.
+    """
     kb = load_knowledge()
+    issued = time.time()
     thumb = reverse("photos:thumb", args=[0]).replace("/0/", "/{}/")
     detail = reverse("photos:detail", args=[0]).replace("/0/", "/{}/")
     days: dict = {}
@@ -79,7 +87,9 @@ def _grid_rows(queryset, lang: str) -> list[dict]:
             pk=row["id"],
             zone_name=kb.zone[zone].name.get(lang) if zone in kb.zone else zone,
             view_name=kb.photo_view[view].name.get(lang) if view in kb.photo_view else view,
-            thumb_url=thumb.format(row["id"]),
+            thumb_url=thumb.format(row["id"])
+            + "?t="
+            + thumb_token(reader=reader, photo_id=row["id"], now=issued),
             detail_url=detail.format(row["id"]),
             day=days[local],
             session_number=row["session__session_number"],
@@ -109,12 +119,17 @@ def _series(rows) -> list[dict]:
 @login_required
 def patient_photos_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    photos = _grid_rows(photos_visible(scope=request.scope, patient=patient), _lang())
+    photos = _grid_rows(
+        photos_visible(scope=request.scope, patient=patient),
+        _lang(),
+        reader=staff_reader(request.user),
+    )
+    # One event for the page, naming every photograph shown (their thumbnails add none).
     audit_record(
         action=AuditAction.READ,
         request=request,
         obj=patient,
-        detail={"view": "photos", "photos": len(photos)},
+        detail={"view": "photos", "photos": [p["pk"] for p in photos]},
     )
     return render(
         request,
@@ -363,7 +378,12 @@ def photo_detail_view(request, photo_id: int):
 @login_required
 def photo_image_view(request, photo_id: int, size: str = "full"):
     photo = photo_get(scope=request.scope, photo_id=photo_id)
-    audit_record(action=AuditAction.READ, request=request, obj=photo, detail={"image": size})
+    shown_by_page = size == "thumb" and thumb_token_valid(
+        request.GET.get("t", ""), reader=staff_reader(request.user), photo_id=photo.pk
+    )
+    if not shown_by_page:
+        # The full image is audited on every view; a thumbnail outside a page too.
+        audit_record(action=AuditAction.READ, request=request, obj=photo, detail={"image": size})
     name = photo.thumbnail if size == "thumb" else photo.image
     with default_storage.open(name, "rb") as fh:
         response = HttpResponse(fh.read(), content_type=photo.content_type)
@@ -376,7 +396,13 @@ def photo_image_view(request, photo_id: int, size: str = "full"):
 def compare_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     lang = _lang()
-    series = _series(_grid_rows(photos_visible(scope=request.scope, patient=patient), lang))
+    series = _series(
+        _grid_rows(
+            photos_visible(scope=request.scope, patient=patient),
+            lang,
+            reader=staff_reader(request.user),
+        )
+    )
     zone, view = request.GET.get("zone"), request.GET.get("view")
     chosen = next((s for s in series if (s["zone"], s["view"]) == (zone, view)), None)
     if chosen is None and series:
@@ -394,6 +420,7 @@ def compare_view(request, patient_id: int):
             "view": "photo_compare",
             "before": before["pk"] if before else None,
             "after": after["pk"] if after else None,
+            "photos": [p["pk"] for p in chosen["photos"]] if chosen else [],
         },
     )
     return render(
