@@ -59,7 +59,7 @@ def test_the_photographs_page_is_one_audit_event_naming_its_photos_and_no_event_
 
 
 def test_a_page_thumbnail_url_is_no_use_to_another_user_or_organisation(world, three, make_org):
-    patient, photos = three
+    patient, _photos = three
     page = _client(world.users["nurse"]).get(reverse("photos:patient", args=[patient.pk]))
     url = THUMB.findall(page.content.decode())[0][0]
     # Another organisation: refused whatever the token.
