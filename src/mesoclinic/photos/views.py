@@ -6,8 +6,6 @@ the user's clinics, hidden after a withdrawal, audited on every read.
 
 from __future__ import annotations
 
-import time
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,6 +34,7 @@ from mesoclinic.photos.selectors import (
     photo_consent_get,
     photo_consents,
     photo_get,
+    photo_rows,
     photos_hidden_count,
     photos_visible,
 )
@@ -45,16 +44,12 @@ from mesoclinic.photos.services import (
     photo_consent_sign,
     photo_consent_withdraw,
 )
-from mesoclinic.photos.thumbs import staff_reader, thumb_token, thumb_token_valid
+from mesoclinic.photos.thumbs import staff_reader, thumb_token_valid
 from mesoclinic.web.forms import form_add_validation_error
 
 
 def _lang() -> str:
     return base_language(get_language())
-
-
-# What a grid of photographs needs: a page of 200 reads no more than these, as plain rows.
-GRID_FIELDS = ("id", "zone_id", "view_id", "taken_at", "quality_issues", "session__session_number")
 
 
 def _label(photo, lang: str) -> None:
@@ -63,39 +58,6 @@ def _label(photo, lang: str) -> None:
     zone, view = photo.zone_id, photo.view_id
     photo.zone_name = kb.zone[zone].name.get(lang) if zone in kb.zone else zone
     photo.view_name = kb.photo_view[view].name.get(lang) if view in kb.photo_view else view
-
-
-def _grid_rows(queryset, lang: str, *, reader: str) -> list[dict]:
-    """The photographs as rows for a grid: labels, day and URLs computed once per page.
-
-    Each thumbnail URL carries the page's token for `reader` (`photos.thumbs`): the page
-    records one audit event naming the photographs, the thumbnails none of their own.
-    """
-    kb = load_knowledge()
-    issued = time.time()
-    thumb = reverse("photos:thumb", args=[0]).replace("/0/", "/{}/")
-    detail = reverse("photos:detail", args=[0]).replace("/0/", "/{}/")
-    days: dict = {}
-    rows = []
-    tz = timezone.get_current_timezone()
-    for row in queryset.order_by("taken_at", "id").values(*GRID_FIELDS):
-        zone, view = row["zone_id"], row["view_id"]
-        local = row["taken_at"].astimezone(tz).date()
-        if local not in days:
-            days[local] = formats.date_format(local, "SHORT_DATE_FORMAT")
-        row.update(
-            pk=row["id"],
-            zone_name=kb.zone[zone].name.get(lang) if zone in kb.zone else zone,
-            view_name=kb.photo_view[view].name.get(lang) if view in kb.photo_view else view,
-            thumb_url=thumb.format(row["id"])
-            + "?t="
-            + thumb_token(reader=reader, photo_id=row["id"], now=issued),
-            detail_url=detail.format(row["id"]),
-            day=days[local],
-            session_number=row["session__session_number"],
-        )
-        rows.append(row)
-    return rows
 
 
 def _series(rows) -> list[dict]:
@@ -119,7 +81,7 @@ def _series(rows) -> list[dict]:
 @login_required
 def patient_photos_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    photos = _grid_rows(
+    photos = photo_rows(
         photos_visible(scope=request.scope, patient=patient),
         _lang(),
         reader=staff_reader(request.user),
@@ -397,7 +359,7 @@ def compare_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     lang = _lang()
     series = _series(
-        _grid_rows(
+        photo_rows(
             photos_visible(scope=request.scope, patient=patient),
             lang,
             reader=staff_reader(request.user),
