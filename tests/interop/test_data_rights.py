@@ -143,8 +143,10 @@ def test_photographs_are_in_the_archive_and_kept_until_retention_ends_then_delet
     # The full image, named after its Media in the bundle, and the signed photo consent.
     with default_storage.open(photo.image, "rb") as fh:
         assert archive.read(f"photos/photo-{photo.pk}.jpg") == fh.read()
-    (text,) = [n for n in archive.namelist() if n.startswith("consents/photo-consent-")]
-    assert archive.read(text).decode() == consent.text
+    (name,) = [n for n in archive.namelist() if n.startswith("consents/photo-consent-")]
+    assert name.endswith(f"-{consent.pk}.pdf")
+    signed = _pdf_text(archive.read(name))
+    assert consent.signer_name in signed and consent.text_sha256[:16] in signed
     summary = _pdf_text(archive.read("summary.pdf"))
     assert f"photo-{photo.pk}.jpg" in summary and "WSRS" in summary
     assert not re.search(r"\b(zone|view|scale)\.[a-z]", summary)  # names, never codes

@@ -11,7 +11,12 @@ from PIL import Image
 
 from mesoclinic.audit.models import AuditAction, AuditEvent
 from mesoclinic.photos.models import Photo
-from mesoclinic.photos.selectors import photo_get, photos_hidden_count, photos_visible
+from mesoclinic.photos.selectors import (
+    photo_consent_current,
+    photo_get,
+    photos_hidden_count,
+    photos_visible,
+)
 from mesoclinic.photos.services import PhotoQualityIssues, photo_consent_withdraw
 from tests.photos.conftest import NOW, capture, consent_for
 from tests.photos.images import (
@@ -42,8 +47,7 @@ def test_consent_gates_capture_and_records_its_scope(world, patient_of):
     consent = consent_for(world, patient, use="marketing")
     assert consent.scope == "marketing"
     assert "publicity" in consent.text and "education" in consent.text
-    patient.refresh_from_db()
-    assert patient.photo_consent is True
+    assert photo_consent_current(patient=patient) == consent
     assert AuditEvent.objects.filter(action=AuditAction.SIGN, object_id=str(consent.pk)).exists()
     record = consent_for(world, patient, use="record")
     assert "publicity" not in record.text and "education" not in record.text
@@ -112,8 +116,7 @@ def test_withdrawal_hides_photos_from_everyone_but_the_owner(world, consented):
     photo_consent_withdraw(scope=practitioner, consent=consent, reason="changed her mind", now=NOW)
     consent.refresh_from_db()
     assert consent.withdrawn_at == NOW and consent.withdrawal_reason == "changed her mind"
-    consented.refresh_from_db()
-    assert consented.photo_consent is False
+    assert photo_consent_current(patient=consented) is None
     assert list(photos_visible(scope=practitioner, patient=consented)) == []
     assert photos_hidden_count(scope=practitioner, patient=consented) == 1
     from django.http import Http404

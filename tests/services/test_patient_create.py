@@ -57,9 +57,12 @@ def test_same_name_other_birth_date_or_other_organisation_is_not_a_duplicate(mak
 
 
 def test_fitzpatrick_and_consents_are_stored(world):
-    p = _create(world, fitzpatrick=4, photo_consent=True, data_consent=True)
+    p = _create(world, fitzpatrick=4, data_consent=True)
     p.refresh_from_db()
-    assert (p.fitzpatrick, p.photo_consent, p.data_consent) == (4, True, True)
+    assert (p.fitzpatrick, p.data_consent) == (4, True)
+    # Photographs need the signed photo consent: registration has no yes/no for them.
+    with pytest.raises(TypeError):
+        _create(world, photo_consent=True, data_consent=True)
 
 
 def test_fitzpatrick_out_of_range_is_refused(world):

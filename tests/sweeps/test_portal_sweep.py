@@ -30,6 +30,10 @@ OWNED = {
     "portal:consent_pdf": "patient",
     "portal:aftercare_pdf": "patient",
     "portal:my_data_download": "patient",
+    "portal:photo_consent_pdf": "patient",
+    "portal:photo_consent_withdraw": "patient",
+    "portal:photo": "patient",
+    "portal:photo_thumb": "patient",
 }
 NOT_SWEPT = {"portal:invite"}
 
@@ -70,8 +74,16 @@ def _patient_client(patient, clinic) -> Client:
 
 @pytest.mark.django_db
 def test_other_patients_and_staff_never_reach_a_patients_portal_objects(two_orgs, patient_of):
+    from mesoclinic.portal.models import PortalSettings
+
     ours, theirs = two_orgs
     world = ours.world
+    # Both clinics share scores and photographs with their patients: only ownership stops.
+    for org in (world, theirs.world):
+        for clinic in (org.clinic, org.other_clinic):
+            PortalSettings.objects.create(
+                organisation=org.organisation, clinic=clinic, share_outcomes=True
+            )
     owner = _patient_client(ours.patient, world.clinic)
     neighbour = patient_of(world, family="Neighbour", given="Nina", born="1990-01-01")
     elsewhere = patient_of(world, family="Elsewhere", given="Olga", born="1991-01-01")

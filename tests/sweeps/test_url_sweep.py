@@ -82,6 +82,7 @@ NEEDS = {
     "photos:capture": "patients.edit_clinical",
     "photos:compare": "patients.view_clinical",
     "photos:consent": "patients.view_clinical",
+    "photos:consent_pdf": "patients.view_clinical",
     "photos:consent_withdraw": "patients.edit_clinical",
     "photos:detail": "patients.view_clinical",
     "photos:image": "patients.view_clinical",

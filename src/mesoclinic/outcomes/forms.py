@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.outcomes.models import Rater, Timepoint
@@ -32,6 +33,24 @@ def level_choices(kb, language: str) -> list:
     return groups
 
 
+def photo_choices(rows: list[dict]) -> list[tuple[int, str]]:
+    """(id, label with its thumbnail) of photographs as `photos.selectors.photo_rows` gives them."""
+    return [
+        (
+            row["pk"],
+            format_html(
+                '<img src="{}" alt="" width="96" loading="lazy" data-zone="{}"> {} · {}, {}',
+                row["thumb_url"],
+                row["zone_id"],
+                row["zone_name"],
+                row["view_name"],
+                row["day"],
+            ),
+        )
+        for row in reversed(rows)  # newest first: usually the one just taken
+    ]
+
+
 class ScoreForm(forms.Form):
     level = forms.ChoiceField(label=_("Scale and score"))
     rater = forms.ChoiceField(label=_("Scored by"), choices=Rater.choices, widget=forms.RadioSelect)
@@ -39,11 +58,20 @@ class ScoreForm(forms.Form):
     timepoint = forms.ChoiceField(label=_("When"))
     plan = forms.TypedChoiceField(label=_("Course"), coerce=int, required=False, empty_value=None)
     scored_on = BoundedDateField(label=_("Date"), widget=DateInput())
+    photo = forms.TypedChoiceField(
+        label=_("Photograph scored"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect(attrs={"class": "photo-picker"}),
+    )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, kb, language: str, zones, plans=None, at_session=False, **kwargs):
+    def __init__(
+        self, *args, kb, language: str, zones, plans=None, at_session=False, photos=None, **kwargs
+    ):
         # Its own ids: on a session's page it sits next to the side-effect form.
         kwargs.setdefault("auto_id", "score_%s")
         super().__init__(*args, **kwargs)
@@ -51,6 +79,11 @@ class ScoreForm(forms.Form):
         self.fields["zone_id"].choices = [("", _("Whole treated area"))] + [
             (z, kb.zone[z].name.get(language)) for z in zones if z in kb.zone
         ]
+        if photos:
+            # Thumbnails as the choices' labels: the picture is what the user recognises.
+            self.fields["photo"].choices = [("", _("No photograph")), *photo_choices(photos)]
+        else:
+            del self.fields["photo"]
         if at_session:
             # At a session the time point and the course are the session's own.
             del self.fields["timepoint"]

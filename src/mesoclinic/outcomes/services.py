@@ -116,11 +116,19 @@ def score_record(
     if photo_id is not None:
         from mesoclinic.photos.models import Photo
 
-        # Only a photograph of this patient, from this organisation.
-        if not Photo.objects.filter(
+        # Only a photograph of this patient, from this organisation, that this user may
+        # see, taken under a consent still current, of the zone scored.
+        photo = Photo.objects.filter(
             pk=photo_id, patient=patient, organisation_id=scope.organisation_id
-        ).exists():
-            errors["photo_id"] = _("Unknown photo.")
+        ).first()
+        if photo is None or not scope.can_in("patients.view_clinical", photo.clinic_id):
+            errors["photo"] = _("Unknown photo.")
+        elif photo.consent.withdrawn_at is not None:
+            errors["photo"] = _(
+                "The patient withdrew the consent to this photograph: choose another one."
+            )
+        elif zone_id and photo.zone_id != zone_id:
+            errors["photo"] = _("Choose a photograph of the zone scored.")
     if errors:
         raise ValidationError(errors)
     score = OutcomeScore.objects.create(

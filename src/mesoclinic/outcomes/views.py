@@ -25,6 +25,8 @@ from mesoclinic.outcomes.report import ReportFilters, protocol_report, report_cs
 from mesoclinic.outcomes.selectors import patient_charts, patient_scores, session_scores
 from mesoclinic.outcomes.services import score_record
 from mesoclinic.patients.selectors import patient_get
+from mesoclinic.photos.selectors import photo_rows, photos_for_scoring
+from mesoclinic.photos.thumbs import staff_reader
 
 
 def _lang() -> str:
@@ -77,8 +79,23 @@ def patient_view(request, patient_id: int):
     language = _lang()
     plans = _patient_plans(request, patient)
     zones = list(dict.fromkeys(z for p in plans for z in p.zones)) or list(kb.zone)
-    form_kwargs = {"kb": kb, "language": language, "zones": zones, "plans": plans}
     can_record = request.scope.can("patients.edit_clinical")
+    photos = (
+        photo_rows(
+            photos_for_scoring(scope=request.scope, patient=patient),
+            language,
+            reader=staff_reader(request.user),
+        )
+        if can_record
+        else []
+    )
+    form_kwargs = {
+        "kb": kb,
+        "language": language,
+        "zones": zones,
+        "plans": plans,
+        "photos": photos,
+    }
     if request.method == "POST":
         request.scope.require("patients.edit_clinical")
         form = ScoreForm(request.POST, **form_kwargs)
@@ -101,6 +118,7 @@ def patient_view(request, patient_id: int):
                         zone_id=data["zone_id"],
                         plan=plan,
                         clinic_id=request.clinic.pk,
+                        photo_id=data.get("photo"),
                         note=data["note"],
                         now=timezone.now(),
                         request=request,
@@ -120,7 +138,13 @@ def patient_view(request, patient_id: int):
     form.fields["plan"].choices = [("", _("No course"))] + [
         (p.pk, plan_label(p, language)) for p in plans
     ]
-    audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"page": "outcomes"})
+    # One event for the page, naming the photographs its picker shows.
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        obj=patient,
+        detail={"page": "outcomes", "photos": [p["pk"] for p in photos]},
+    )
     scores = list(patient_scores(scope=request.scope, patient=patient))
     return render(
         request,

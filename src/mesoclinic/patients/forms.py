@@ -54,7 +54,6 @@ class PatientForm(forms.Form):
     data_consent = forms.BooleanField(
         label=_("Consents to processing of personal data"), required=False
     )
-    photo_consent = forms.BooleanField(label=_("Consents to clinical photographs"), required=False)
 
 
 class PatientCreateForm(PatientForm):

@@ -53,7 +53,6 @@ class Patient(models.Model):
         _("body weight (kg)"), max_digits=5, decimal_places=1, null=True, blank=True
     )
     weight_date = models.DateField(_("weighed on"), null=True, blank=True)
-    photo_consent = models.BooleanField(_("consents to clinical photographs"), default=False)
     data_consent = models.BooleanField(_("consents to processing of personal data"), default=False)
     data_consent_at = models.DateTimeField(
         _("data processing consent given"), null=True, blank=True

@@ -33,7 +33,6 @@ DEMOGRAPHIC_FIELDS = (
     "fitzpatrick",
     "weight_kg",
     "weight_date",
-    "photo_consent",
     "data_consent",
 )
 
@@ -163,7 +162,6 @@ def patient_create(
     fitzpatrick: int | None = None,
     weight_kg=None,
     weight_date: dt.date | None = None,
-    photo_consent: bool = False,
     data_consent: bool = False,
     allow_duplicate: bool = False,
     request=None,
@@ -197,7 +195,6 @@ def patient_create(
         fitzpatrick=fitzpatrick,
         weight_kg=weight_kg,
         weight_date=weight_date,
-        photo_consent=photo_consent,
         data_consent=data_consent,
     )
     _data_consent_stamp(patient)

@@ -118,6 +118,10 @@ def patient_detail_view(request, patient_id: int):
 
         context["reported"] = imported_pending(scope=request.scope, patient=patient).count()
         context["patient_questionnaires"] = list(patient.questionnaires.all()[:3])
+        from mesoclinic.photos.selectors import photo_consent_current
+
+        context["photo_consent"] = photo_consent_current(patient=patient)
+        context["can_sign_photo_consent"] = request.scope.can("patients.edit_clinical")
     return render(request, "patients/detail.html", context)
 
 

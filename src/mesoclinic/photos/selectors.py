@@ -6,13 +6,18 @@ of the clinic it was taken in; the patient's page says how many are hidden.
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils import formats, timezone
 
 from mesoclinic.accounts.models import Role
 from mesoclinic.accounts.scope import Scope, get_in_clinic_or_404, in_my_clinics, scoped
 from mesoclinic.core.knowledge.loader import load_knowledge
 from mesoclinic.photos.models import Photo, PhotoConsent
+from mesoclinic.photos.thumbs import thumb_token
 
 
 def photo_consent_current(*, patient) -> PhotoConsent | None:
@@ -33,7 +38,7 @@ def photo_consents(*, scope: Scope, patient) -> QuerySet[PhotoConsent]:
 
 def photo_consent_get(*, scope: Scope, consent_id: int) -> PhotoConsent:
     return get_in_clinic_or_404(
-        PhotoConsent.objects.select_related("patient", "collected_by", "withdrawn_by"),
+        PhotoConsent.objects.select_related("patient", "clinic", "collected_by", "withdrawn_by"),
         scope,
         permission="patients.view_clinical",
         pk=consent_id,
@@ -93,3 +98,45 @@ def views_for_zone(zone_id: str, language: str) -> list[tuple[str, str]]:
     if zone is None:
         return []
     return [(v, kb.photo_view[v].name.get(language)) for v in zone.photo_views]
+
+
+# What a grid of photographs needs: a page of 200 reads no more than these, as plain rows.
+GRID_FIELDS = ("id", "zone_id", "view_id", "taken_at", "quality_issues", "session__session_number")
+
+
+def photo_rows(queryset, lang: str, *, reader: str) -> list[dict]:
+    """The photographs as rows for a grid: labels, day and URLs computed once per page.
+
+    Each thumbnail URL carries the page's token for `reader` (`photos.thumbs`): the page
+    records one audit event naming the photographs, the thumbnails none of their own.
+    """
+    kb = load_knowledge()
+    issued = time.time()
+    thumb = reverse("photos:thumb", args=[0]).replace("/0/", "/{}/")
+    detail = reverse("photos:detail", args=[0]).replace("/0/", "/{}/")
+    days: dict = {}
+    rows = []
+    tz = timezone.get_current_timezone()
+    for row in queryset.order_by("taken_at", "id").values(*GRID_FIELDS):
+        zone, view = row["zone_id"], row["view_id"]
+        local = row["taken_at"].astimezone(tz).date()
+        if local not in days:
+            days[local] = formats.date_format(local, "SHORT_DATE_FORMAT")
+        row.update(
+            pk=row["id"],
+            zone_name=kb.zone[zone].name.get(lang) if zone in kb.zone else zone,
+            view_name=kb.photo_view[view].name.get(lang) if view in kb.photo_view else view,
+            thumb_url=thumb.format(row["id"])
+            + "?t="
+            + thumb_token(reader=reader, photo_id=row["id"], now=issued),
+            detail_url=detail.format(row["id"]),
+            day=days[local],
+            session_number=row["session__session_number"],
+        )
+        rows.append(row)
+    return rows
+
+
+def photos_for_scoring(*, scope: Scope, patient) -> QuerySet[Photo]:
+    """The photographs an outcome score may be read from: visible, consent still current."""
+    return photos_visible(scope=scope, patient=patient).filter(consent__withdrawn_at__isnull=True)

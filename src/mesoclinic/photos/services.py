@@ -128,7 +128,6 @@ def photo_consent_sign(
         collected_by_id=scope.user_id,
         signed_at=now,
     )
-    Patient.objects.filter(pk=patient.pk).update(photo_consent=True)
     audit_record(
         action=AuditAction.SIGN,
         request=request,
@@ -154,8 +153,6 @@ def photo_consent_withdraw(
     consent.withdrawn_by_id = scope.user_id
     consent.withdrawal_reason = reason.strip()[:500]
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-    if photo_consent_current(patient=consent.patient) is None:
-        Patient.objects.filter(pk=consent.patient_id).update(photo_consent=False)
     audit_record(
         action=AuditAction.UPDATE,
         request=request,

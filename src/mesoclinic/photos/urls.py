@@ -10,6 +10,7 @@ urlpatterns = [
     path("patient/<int:patient_id>/capture/", views.capture_view, name="capture"),
     path("patient/<int:patient_id>/compare/", views.compare_view, name="compare"),
     path("consents/<int:photo_consent_id>/", views.consent_detail_view, name="consent"),
+    path("consents/<int:photo_consent_id>/pdf/", views.consent_pdf_view, name="consent_pdf"),
     path(
         "consents/<int:photo_consent_id>/withdraw/",
         views.consent_withdraw_view,

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,6 +26,7 @@ from mesoclinic.consultations.consent import text_blocks
 from mesoclinic.core.knowledge.loader import load_knowledge
 from mesoclinic.patients.selectors import patient_get
 from mesoclinic.photos.consent import photo_consent_text
+from mesoclinic.photos.documents import photo_consent_pdf
 from mesoclinic.photos.forms import CaptureForm, PhotoConsentForm, WithdrawForm
 from mesoclinic.photos.selectors import (
     baseline_of,
@@ -33,6 +34,7 @@ from mesoclinic.photos.selectors import (
     photo_consent_get,
     photo_consents,
     photo_get,
+    photo_rows,
     photos_hidden_count,
     photos_visible,
 )
@@ -42,15 +44,12 @@ from mesoclinic.photos.services import (
     photo_consent_sign,
     photo_consent_withdraw,
 )
+from mesoclinic.photos.thumbs import staff_reader, thumb_token_valid
 from mesoclinic.web.forms import form_add_validation_error
 
 
 def _lang() -> str:
     return base_language(get_language())
-
-
-# What a grid of photographs needs: a page of 200 reads no more than these, as plain rows.
-GRID_FIELDS = ("id", "zone_id", "view_id", "taken_at", "quality_issues", "session__session_number")
 
 
 def _label(photo, lang: str) -> None:
@@ -59,32 +58,6 @@ def _label(photo, lang: str) -> None:
     zone, view = photo.zone_id, photo.view_id
     photo.zone_name = kb.zone[zone].name.get(lang) if zone in kb.zone else zone
     photo.view_name = kb.photo_view[view].name.get(lang) if view in kb.photo_view else view
-
-
-def _grid_rows(queryset, lang: str) -> list[dict]:
-    """The photographs as rows for a grid: labels, day and URLs computed once per page."""
-    kb = load_knowledge()
-    thumb = reverse("photos:thumb", args=[0]).replace("/0/", "/{}/")
-    detail = reverse("photos:detail", args=[0]).replace("/0/", "/{}/")
-    days: dict = {}
-    rows = []
-    tz = timezone.get_current_timezone()
-    for row in queryset.order_by("taken_at", "id").values(*GRID_FIELDS):
-        zone, view = row["zone_id"], row["view_id"]
-        local = row["taken_at"].astimezone(tz).date()
-        if local not in days:
-            days[local] = formats.date_format(local, "SHORT_DATE_FORMAT")
-        row.update(
-            pk=row["id"],
-            zone_name=kb.zone[zone].name.get(lang) if zone in kb.zone else zone,
-            view_name=kb.photo_view[view].name.get(lang) if view in kb.photo_view else view,
-            thumb_url=thumb.format(row["id"]),
-            detail_url=detail.format(row["id"]),
-            day=days[local],
-            session_number=row["session__session_number"],
-        )
-        rows.append(row)
-    return rows
 
 
 def _series(rows) -> list[dict]:
@@ -108,12 +81,17 @@ def _series(rows) -> list[dict]:
 @login_required
 def patient_photos_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    photos = _grid_rows(photos_visible(scope=request.scope, patient=patient), _lang())
+    photos = photo_rows(
+        photos_visible(scope=request.scope, patient=patient),
+        _lang(),
+        reader=staff_reader(request.user),
+    )
+    # One event for the page, naming every photograph shown (their thumbnails add none).
     audit_record(
         action=AuditAction.READ,
         request=request,
         obj=patient,
-        detail={"view": "photos", "photos": len(photos)},
+        detail={"view": "photos", "photos": [p["pk"] for p in photos]},
     )
     return render(
         request,
@@ -198,6 +176,17 @@ def consent_detail_view(request, photo_consent_id: int):
             "photo_count": consent.photos.count(),
         },
     )
+
+
+@login_required
+def consent_pdf_view(request, photo_consent_id: int):
+    consent = photo_consent_get(scope=request.scope, consent_id=photo_consent_id)
+    request.scope = request.scope.in_clinic(consent.clinic_id)
+    pdf = photo_consent_pdf(consent=consent, base_url=request.build_absolute_uri("/"))
+    audit_record(action=AuditAction.EXPORT, request=request, obj=consent)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="photo-consent-{consent.pk}.pdf"'
+    return response
 
 
 @login_required
@@ -351,7 +340,12 @@ def photo_detail_view(request, photo_id: int):
 @login_required
 def photo_image_view(request, photo_id: int, size: str = "full"):
     photo = photo_get(scope=request.scope, photo_id=photo_id)
-    audit_record(action=AuditAction.READ, request=request, obj=photo, detail={"image": size})
+    shown_by_page = size == "thumb" and thumb_token_valid(
+        request.GET.get("t", ""), reader=staff_reader(request.user), photo_id=photo.pk
+    )
+    if not shown_by_page:
+        # The full image is audited on every view; a thumbnail outside a page too.
+        audit_record(action=AuditAction.READ, request=request, obj=photo, detail={"image": size})
     name = photo.thumbnail if size == "thumb" else photo.image
     with default_storage.open(name, "rb") as fh:
         response = HttpResponse(fh.read(), content_type=photo.content_type)
@@ -364,7 +358,13 @@ def photo_image_view(request, photo_id: int, size: str = "full"):
 def compare_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     lang = _lang()
-    series = _series(_grid_rows(photos_visible(scope=request.scope, patient=patient), lang))
+    series = _series(
+        photo_rows(
+            photos_visible(scope=request.scope, patient=patient),
+            lang,
+            reader=staff_reader(request.user),
+        )
+    )
     zone, view = request.GET.get("zone"), request.GET.get("view")
     chosen = next((s for s in series if (s["zone"], s["view"]) == (zone, view)), None)
     if chosen is None and series:
@@ -382,6 +382,7 @@ def compare_view(request, patient_id: int):
             "view": "photo_compare",
             "before": before["pk"] if before else None,
             "after": after["pk"] if after else None,
+            "photos": [p["pk"] for p in chosen["photos"]] if chosen else [],
         },
     )
     return render(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.core.knowledge.lexicon import names_for_autocomplete
 from mesoclinic.patients.widgets import DatalistInput
+from mesoclinic.photos.models import PhotoConsentScope
 from mesoclinic.web.dates import BoundedDateField
 from mesoclinic.web.forms import DateInput
 
@@ -137,6 +138,25 @@ class SignatureForm(forms.Form):
     )
 
 
+class PhotoConsentSignForm(forms.Form):
+    use = forms.ChoiceField(
+        label=_("The photographs may be used for"),
+        choices=PhotoConsentScope.choices,
+        initial=PhotoConsentScope.RECORD,
+        widget=forms.RadioSelect,
+    )
+    signer_name = forms.CharField(label=_("Your full name"), max_length=300)
+    signature = forms.CharField(widget=forms.HiddenInput, required=False)
+    agree = forms.BooleanField(
+        label=_("I have read the text above and agree to clinical photographs."),
+        error_messages={"required": _("Tick the box to confirm you agree.")},
+    )
+
+
+class PhotoConsentWithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=500, required=False)
+
+
 class PortalSettingsForm(forms.Form):
     booking_enabled = forms.BooleanField(label=_("Online booking open"), required=False)
     lead_time_hours = forms.IntegerField(
@@ -144,6 +164,14 @@ class PortalSettingsForm(forms.Form):
     )
     change_until_hours = forms.IntegerField(
         label=_("Patients may cancel up to this many hours before"), min_value=0, max_value=1440
+    )
+    share_outcomes = forms.BooleanField(
+        label=_("Share outcome scores and photos with patients in the portal"),
+        required=False,
+        help_text=_(
+            "Patients then see their own scores and the photographs taken under a current "
+            "photo consent on My treatments."
+        ),
     )
 
 

@@ -152,7 +152,8 @@ class OnlineService(models.Model):
 
 
 class PortalSettings(models.Model):
-    """A clinic's online-booking policy: lead time and how late a patient may change."""
+    """A clinic's portal policy: online booking (lead time, how late a patient may change)
+    and whether patients see their own outcome scores and photographs."""
 
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
@@ -164,6 +165,10 @@ class PortalSettings(models.Model):
     lead_time_hours = models.PositiveSmallIntegerField(_("book at least (hours ahead)"), default=24)
     change_until_hours = models.PositiveSmallIntegerField(
         _("reschedule or cancel up to (hours before)"), default=24
+    )
+    # Off by default: a clinic decides to show patients their own scores and photographs.
+    share_outcomes = models.BooleanField(
+        _("share outcome scores and photos with patients in the portal"), default=False
     )
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Reads of the portal's clinic side: what the front desk has to review."""
+"""Reads of the portal: what the front desk has to review; what a patient is shown of
+their own outcome scores and photographs."""
 
 from __future__ import annotations
 
@@ -36,3 +37,64 @@ def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
         "questionnaires": list(questionnaires),
         "clinical": scope.can_in("patients.view_clinical", clinic.pk),
     }
+
+
+# --- The patient's own outcomes (clinics that share them) ------------------------------
+
+
+def shared_clinic_ids(*, patient) -> list[int]:
+    """The clinics of the patient's organisation that share outcomes with patients."""
+    from mesoclinic.portal.models import PortalSettings
+
+    return list(
+        PortalSettings.objects.filter(
+            organisation_id=patient.organisation_id, share_outcomes=True
+        ).values_list("clinic_id", flat=True)
+    )
+
+
+def shared_scores(*, patient, clinic_ids: list[int]):
+    """The patient's outcome scores recorded in clinics that share them, oldest first."""
+    from mesoclinic.outcomes.models import OutcomeScore
+
+    return OutcomeScore.objects.filter(
+        organisation_id=patient.organisation_id, patient=patient, clinic_id__in=clinic_ids
+    ).order_by("scored_on", "recorded_at", "id")
+
+
+def shared_photos(*, patient, clinic_ids: list[int]):
+    """The patient's photographs a sharing clinic took under a consent still current."""
+    from mesoclinic.photos.models import Photo
+
+    return Photo.objects.filter(
+        organisation_id=patient.organisation_id,
+        patient=patient,
+        clinic_id__in=clinic_ids,
+        consent__withdrawn_at__isnull=True,
+    )
+
+
+def shared_photo_get(*, patient, photo_id: int):
+    """One of the patient's own shared photographs, or 404 (another's, hidden, not shared)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        shared_photos(patient=patient, clinic_ids=shared_clinic_ids(patient=patient)),
+        pk=photo_id,
+    )
+
+
+def shared_scope(*, patient, clinic_ids: list[int]) -> Scope:
+    """A read-only scope over the sharing clinics, for the outcome charts' session marks."""
+    from mesoclinic.accounts.models import Role
+    from mesoclinic.portal.services.access import portal_actor
+
+    roles = frozenset({Role.NURSE})
+    return Scope(
+        user_id=portal_actor(organisation_id=patient.organisation_id).pk,
+        organisation_id=patient.organisation_id,
+        clinic_id=clinic_ids[0] if clinic_ids else None,
+        roles=roles,
+        clinic_ids=frozenset(clinic_ids),
+        clinic_roles={c: roles for c in clinic_ids},
+    )

@@ -146,6 +146,7 @@ def clinic_portal_view(request, clinic_id: int):
             "booking_enabled": current.booking_enabled,
             "lead_time_hours": current.lead_time_hours,
             "change_until_hours": current.change_until_hours,
+            "share_outcomes": current.share_outcomes,
         },
     )
     service_form = forms.OnlineServiceForm(

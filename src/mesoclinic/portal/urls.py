@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.portal import views
+from mesoclinic.portal import photo_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -18,6 +18,24 @@ urlpatterns = [
     path("visits/<int:appointment_id>/calendar.ics", views.appointment_ics, name="appointment_ics"),
     path("consents/<int:plan_id>/", views.consent, name="consent"),
     path("consents/signed/<int:consent_id>.pdf", views.consent_pdf, name="consent_pdf"),
+    path("photo-consent/", photo_views.photo_consent, name="photo_consent"),
+    path(
+        "photo-consents/<int:photo_consent_id>.pdf",
+        photo_views.photo_consent_pdf,
+        name="photo_consent_pdf",
+    ),
+    path(
+        "photo-consents/<int:photo_consent_id>/withdraw/",
+        photo_views.photo_consent_withdraw,
+        name="photo_consent_withdraw",
+    ),
+    path("photos/<int:photo_id>/", photo_views.photo_image, name="photo"),
+    path(
+        "photos/<int:photo_id>/thumb/",
+        photo_views.photo_image,
+        {"size": "thumb"},
+        name="photo_thumb",
+    ),
     path("treatments/", views.treatments, name="treatments"),
     path("treatments/<int:session_id>/aftercare.pdf", views.aftercare_pdf, name="aftercare_pdf"),
     path("my-data/", views.my_data, name="my_data"),

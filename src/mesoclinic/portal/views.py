@@ -470,6 +470,7 @@ def consent_pdf(request, consent_id: int):
 @patient_required
 def treatments(request):
     from mesoclinic.charting.models import TreatmentSession
+    from mesoclinic.photos.models import PhotoConsent
 
     sessions = (
         TreatmentSession.objects.filter(patient=request.patient, status="signed")
@@ -477,14 +478,28 @@ def treatments(request):
         .order_by("-session_date", "-pk")
     )
     from mesoclinic.consultations.models import Consent
+    from mesoclinic.portal.photo_views import shared_outcomes
 
-    _audit_read(request, request.patient, view="treatments")
+    outcomes = shared_outcomes(request)
+    photo_consents = list(
+        PhotoConsent.objects.filter(patient=request.patient).order_by("-signed_at", "-id")
+    )
+    # One event for the page, naming the photographs shown (their thumbnails add none).
+    _audit_read(
+        request,
+        request.patient,
+        view="treatments",
+        photos=[p["pk"] for p in outcomes["photos"]],
+    )
     return render(
         request,
         "portal/treatments.html",
         {
             "sessions": sessions,
             "consents": Consent.objects.filter(patient=request.patient).select_related("plan"),
+            "photo_consents": photo_consents,
+            "photo_consent_current": next((c for c in photo_consents if c.is_current), None),
+            **outcomes,
         },
     )
 

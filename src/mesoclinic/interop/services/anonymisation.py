@@ -133,7 +133,6 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
     patient.weight_kg = None
     patient.weight_date = None
     patient.data_consent_notice = ""
-    patient.photo_consent = False
     patient.save()
     patient_search_refresh(patient=patient)
     counts["photos_deleted"] = photos_delete(patient=patient)

@@ -193,6 +193,7 @@ def subject_access_build(request_id: int) -> SubjectAccessRequest:
     """Build the ZIP of one subject-access request (run by the background task)."""
     from mesoclinic.consultations.documents import consent_pdf
     from mesoclinic.consultations.models import Consent
+    from mesoclinic.photos.documents import photo_consent_pdf
     from mesoclinic.photos.models import Photo, PhotoConsent
 
     access = SubjectAccessRequest.objects.select_related("patient__organisation").get(pk=request_id)
@@ -212,11 +213,13 @@ def subject_access_build(request_id: int) -> SubjectAccessRequest:
                     f"consents/consent-{consent.signed_at:%Y-%m-%d}-{consent.pk}.pdf",
                     consent_pdf(consent=consent),
                 )
-            for photo_consent in PhotoConsent.objects.filter(patient=patient):
+            for photo_consent in PhotoConsent.objects.filter(patient=patient).select_related(
+                "clinic"
+            ):
                 archive.writestr(
                     f"consents/photo-consent-{photo_consent.signed_at:%Y-%m-%d}"
-                    f"-{photo_consent.pk}.txt",
-                    photo_consent.text,
+                    f"-{photo_consent.pk}.pdf",
+                    photo_consent_pdf(consent=photo_consent),
                 )
             # The full photographs, named after their Media ids in the bundle.
             for photo in Photo.objects.filter(patient=patient).order_by("taken_at", "id"):
@@ -364,7 +367,6 @@ def request_erasure(patient: Patient, requested_by=None, reason: str = "") -> Er
     patient.email = ""
     patient.data_consent = False
     patient.data_consent_at = None
-    patient.photo_consent = False
     patient.save()
     patient_search_refresh(patient=patient)
     erasure = ErasureRequest.objects.create(

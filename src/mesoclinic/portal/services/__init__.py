@@ -35,6 +35,8 @@ from mesoclinic.portal.services.questionnaire import (  # noqa: F401
 )
 from mesoclinic.portal.services.records import (  # noqa: F401
     consent_sign_online,
+    photo_consent_sign_online,
+    photo_consent_withdraw_online,
     plans_to_consent,
     typed_signature,
 )

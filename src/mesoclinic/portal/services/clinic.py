@@ -28,9 +28,11 @@ def portal_settings_set(
     booking_enabled: bool,
     lead_time_hours: int,
     change_until_hours: int,
+    share_outcomes: bool = False,
     request=None,
 ) -> PortalSettings:
-    """Open or close online booking and set the lead time and the change policy."""
+    """Open or close online booking, set the lead time and the change policy, and say
+    whether patients see their own outcome scores and photographs on the portal."""
     _owner_of(scope, clinic)
     for field, value in (
         ("lead_time_hours", lead_time_hours),
@@ -45,6 +47,7 @@ def portal_settings_set(
             "booking_enabled": booking_enabled,
             "lead_time_hours": lead_time_hours,
             "change_until_hours": change_until_hours,
+            "share_outcomes": share_outcomes,
         },
     )
     audit_record(
@@ -56,6 +59,7 @@ def portal_settings_set(
             "booking_enabled": booking_enabled,
             "lead_time_hours": lead_time_hours,
             "change_until_hours": change_until_hours,
+            "share_outcomes": share_outcomes,
         },
     )
     return found

@@ -73,3 +73,51 @@ def consent_sign_online(
         today=now.astimezone(plan.clinic.zone).date(),
         request=request,
     )
+
+
+@transaction.atomic
+def photo_consent_sign_online(
+    *,
+    patient: Patient,
+    clinic,
+    use: str,
+    signer_name: str,
+    drawn: str,
+    now: dt.datetime,
+    request=None,
+):
+    """The patient signs the photo consent on the portal: the clinic's text and service.
+
+    `use` is how the photographs may be used (record, education, marketing); `drawn`
+    the signature pad's image, without which the typed name is the signature.
+    """
+    from mesoclinic.photos.services import photo_consent_sign
+
+    if clinic.organisation_id != patient.organisation_id:
+        raise Patient.DoesNotExist
+    scope = portal_scope(patient=patient, clinic=clinic, roles=frozenset({Role.NURSE}))
+    return photo_consent_sign(
+        scope=scope,
+        patient=patient,
+        use=use,
+        signer_name=signer_name,
+        signature=drawn or typed_signature(signer_name),
+        now=now,
+        today=now.astimezone(clinic.zone).date(),
+        request=request,
+    )
+
+
+@transaction.atomic
+def photo_consent_withdraw_online(
+    *, patient: Patient, consent, reason: str, now: dt.datetime, request=None
+):
+    """The patient withdraws their own photo consent on the portal."""
+    from mesoclinic.photos.services import photo_consent_withdraw
+
+    if consent.patient_id != patient.pk:
+        raise Patient.DoesNotExist
+    scope = portal_scope(patient=patient, clinic=consent.clinic, roles=frozenset({Role.NURSE}))
+    return photo_consent_withdraw(
+        scope=scope, consent=consent, reason=reason, now=now, request=request
+    )
