@@ -31,7 +31,7 @@ OWNED = {
     "portal:aftercare_pdf": "patient",
     "portal:my_data_download": "patient",
 }
-NOT_SWEPT = {"portal:invite"}
+NOT_SWEPT = {"portal:invite", "portal:visit_link"}  # signed tokens, not ids
 
 
 def portal_urls_with_ids() -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sign-in/code/enter/", views.code_enter, name="code_enter"),
     path("sign-out/", views.signout, name="signout"),
     path("invitation/<str:token>/", views.invite, name="invite"),
+    path("visit/<str:token>/", views.visit_link, name="visit_link"),
     path("language/", views.language, name="language"),
     path("questionnaire/", views.questionnaire, name="questionnaire"),
     path("book/<int:service_id>/", views.book, name="book"),

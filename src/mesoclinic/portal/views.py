@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,11 +40,13 @@ from mesoclinic.portal.services import (
     series_book,
     signin_code,
     signin_password,
+    visit_link_appointment,
 )
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.web.forms import form_add_validation_error
 
 SESSION_KEY = "portal_account_id"
+NEXT_KEY = "portal_next"
 
 
 def _activate(request, account: PortalAccount) -> None:
@@ -69,6 +72,9 @@ def patient_required(view):
             else None
         )
         if account is None:
+            if request.method == "GET":
+                # Back to this page after signing in (a reminder's "move my visit" link).
+                request.session[NEXT_KEY] = request.get_full_path()
             return redirect("portal:signin")
         _activate(request, account)
         return view(request, *args, **kwargs)
@@ -77,8 +83,11 @@ def patient_required(view):
 
 
 def _sign_in(request, account: PortalAccount):
+    wanted = str(request.session.get(NEXT_KEY, ""))
     request.session.flush()  # a new session key: nothing from before the sign-in survives
     request.session[SESSION_KEY] = account.pk
+    if wanted.startswith("/portal/") and url_has_allowed_host_and_scheme(wanted, None):
+        return redirect(wanted)
     return redirect("portal:home")
 
 
@@ -170,6 +179,44 @@ def invite(request, token: str):
         else:
             return _sign_in(request, account)
     return render(request, "portal/invite.html", {"form": form, "account": account})
+
+
+def visit_link(request, token: str):
+    """A reminder's link: confirm the visit without signing in, or go on to move it."""
+    from mesoclinic.portal.services import appointment_confirm_online
+
+    now = timezone.now()
+    appt = visit_link_appointment(token=token, now=now)
+    if appt is None:
+        return render(request, "portal/visit_link_used.html", status=410)
+    translation.activate(appt.patient.preferred_language)
+    request.LANGUAGE_CODE = translation.get_language()
+    timezone.activate(appt.clinic.zone)
+    if request.method == "POST":
+        try:
+            appt = appointment_confirm_online(token=token, now=now, request=request)
+        except ValidationError:
+            return render(request, "portal/visit_link_used.html", status=410)
+    else:
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            actor=portal_actor(organisation_id=appt.organisation_id),
+            organisation_id=appt.organisation_id,
+            obj=appt,
+            patient_id=appt.patient_id,
+            detail={"portal": "reminder link"},
+        )
+    return render(
+        request,
+        "portal/visit_link.html",
+        {
+            "appointment": appt,
+            "has_account": PortalAccount.objects.filter(
+                patient_id=appt.patient_id, active=True
+            ).exists(),
+        },
+    )
 
 
 @require_POST

@@ -45,3 +45,9 @@ from mesoclinic.portal.services.rights import (  # noqa: F401
     data_erasure_request,
     data_erasures,
 )
+from mesoclinic.portal.services.visits import (  # noqa: F401
+    appointment_confirm_online,
+    visit_link_appointment,
+    visit_link_token,
+    visit_link_url,
+)
