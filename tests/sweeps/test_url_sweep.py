@@ -102,6 +102,7 @@ NEEDS = {
     "portal_staff:questionnaire": "patients.view_clinical",
     "portal_staff:booking_seen": "schedule.book",
     "portal_staff:change_seen": "schedule.book",
+    "portal_staff:registration_checked": "patients.edit_demographics",
     "portal_staff:clinic": "clinic.manage",
 }
 # Token URLs: no session.

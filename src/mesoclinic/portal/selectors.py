@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope, scoped
-from mesoclinic.portal.models import OnlineBooking, OnlineChange, Questionnaire
+from mesoclinic.portal.models import OnlineBooking, OnlineChange, Questionnaire, SelfRegistration
 
 REVIEW_ROWS = 20
 
 
 def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
-    """Online bookings and visits moved or cancelled online that nobody has marked seen,
-    and questionnaires nobody has confirmed."""
+    """Self-registered patients, online bookings and visits moved or cancelled online that
+    nobody has marked seen, and questionnaires nobody has confirmed."""
     bookings = (
         scoped(OnlineBooking, scope, permission="schedule.view")
         .filter(clinic=clinic, reviewed_at__isnull=True)
@@ -30,7 +30,14 @@ def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
         .select_related("patient", "clinic")
         .order_by("changed_at", "pk")[:REVIEW_ROWS]
     )
+    registrations = list(
+        scoped(SelfRegistration, scope, permission="patients.view_demographics")
+        .filter(clinic=clinic, reviewed_at__isnull=True)
+        .select_related("patient", "clinic")
+        .order_by("registered_at", "pk")[:REVIEW_ROWS]
+    )
     return {
+        "registrations": registrations,
         "bookings": list(bookings),
         "changes": list(changes),
         "questionnaires": list(questionnaires),

@@ -20,5 +20,10 @@ urlpatterns = [
         staff_views.change_review_view,
         name="change_seen",
     ),
+    path(
+        "registrations/<int:self_registration_id>/checked/",
+        staff_views.registration_review_view,
+        name="registration_checked",
+    ),
     path("clinics/<int:clinic_id>/", staff_views.clinic_portal_view, name="clinic"),
 ]

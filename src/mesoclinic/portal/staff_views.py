@@ -119,6 +119,26 @@ def change_review_view(request, online_change_id: int):
     return redirect("home")
 
 
+@require_POST
+@login_required
+def registration_review_view(request, self_registration_id: int):
+    """The front desk has checked a patient who registered online (and any look-alikes)."""
+    from mesoclinic.portal.models import SelfRegistration
+    from mesoclinic.portal.services import self_registration_review
+
+    registration = get_in_clinic_or_404(
+        SelfRegistration,
+        request.scope,
+        permission="patients.edit_demographics",
+        pk=self_registration_id,
+    )
+    self_registration_review(
+        scope=request.scope, registration=registration, now=timezone.now(), request=request
+    )
+    messages.success(request, _("Marked as checked."))
+    return redirect("home")
+
+
 @login_required
 def clinic_portal_view(request, clinic_id: int):
     """The owner's online-booking page of one clinic: policy, services, booking page link."""
@@ -192,6 +212,6 @@ def clinic_portal_view(request, clinic_id: int):
             "settings_form": settings_form,
             "service_form": service_form,
             "services": OnlineService.objects.filter(clinic=clinic).select_related("practitioner"),
-            "booking_url": base + reverse("portal:signin"),
+            "booking_url": base + reverse("portal:register", args=[clinic.pk]),
         },
     )

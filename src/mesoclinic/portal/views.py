@@ -219,6 +219,100 @@ def visit_link(request, token: str):
     )
 
 
+REGISTER_KEY = "portal_registration"
+
+
+def _public_clinic(request, clinic_id: int):
+    """A clinic whose booking page is open (online booking not switched off)."""
+    from mesoclinic.accounts.models import Clinic
+
+    clinic = get_object_or_404(Clinic, pk=clinic_id)
+    if not clinic_settings(clinic).booking_enabled:
+        raise Http404
+    request.portal_clinic = clinic  # the page's heading names the clinic
+    return clinic
+
+
+def register(request, clinic_id: int):
+    """The clinic's public booking page: a new patient registers and gets an e-mailed code."""
+    from mesoclinic.portal.services import registration_code_send
+
+    clinic = _public_clinic(request, clinic_id)
+    form = forms.RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        details = {k: v for k, v in form.cleaned_data.items() if k != "consent"}
+        try:
+            pending = registration_code_send(
+                clinic=clinic, details=details, ip=client_ip(request), now=timezone.now()
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            request.session[REGISTER_KEY] = pending
+            return redirect("portal:register_verify", clinic.pk)
+    return render(request, "portal/register.html", {"form": form, "clinic": clinic})
+
+
+def register_verify(request, clinic_id: int):
+    """The code from the e-mail proves the address; then the new record and account."""
+    from mesoclinic.portal.services import registration_code_check, self_registration_complete
+
+    clinic = _public_clinic(request, clinic_id)
+    pending = request.session.get(REGISTER_KEY)
+    if not pending or pending.get("clinic") != clinic.pk:
+        return redirect("portal:register", clinic.pk)
+    form = forms.RegistrationCodeForm(request.POST or None)
+    refused = None
+    if request.method == "POST" and form.is_valid():
+        now = timezone.now()
+        try:
+            ok = registration_code_check(
+                pending=pending, code=form.cleaned_data["code"], ip=client_ip(request), now=now
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+            ok = False
+        else:
+            request.session[REGISTER_KEY] = pending  # the wrong guesses are counted
+            if not ok:
+                form.add_error("code", _("That code is wrong or has expired."))
+        if ok:
+            language = "ru" if translation.get_language().startswith("ru") else "en"
+            try:
+                account = self_registration_complete(
+                    clinic=clinic,
+                    details=pending["details"],
+                    language=language,
+                    now=now,
+                    request=request,
+                )
+            except ValidationError as exc:
+                del request.session[REGISTER_KEY]
+                refused = " ".join(exc.messages)
+            else:
+                response = _sign_in(request, account)
+                messages.success(
+                    request,
+                    _(
+                        "Welcome. You are registered; the clinic will check your details "
+                        "before your first visit."
+                    ),
+                )
+                return response
+    return render(
+        request,
+        "portal/register_code.html",
+        {
+            "form": form,
+            "clinic": clinic,
+            "email": pending["details"]["email"],
+            "spent": pending.get("spent", False),
+            "refused": refused,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 @require_POST
 def signout(request):
     request.session.flush()

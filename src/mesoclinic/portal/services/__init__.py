@@ -38,6 +38,13 @@ from mesoclinic.portal.services.records import (  # noqa: F401
     plans_to_consent,
     typed_signature,
 )
+from mesoclinic.portal.services.registration import (  # noqa: F401
+    age_on,
+    registration_code_check,
+    registration_code_send,
+    self_registration_complete,
+    self_registration_review,
+)
 from mesoclinic.portal.services.rights import (  # noqa: F401
     data_copies,
     data_copy_download,
