@@ -43,3 +43,21 @@ def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
         "questionnaires": list(questionnaires),
         "clinical": scope.can_in("patients.view_clinical", clinic.pk),
     }
+
+
+def reported_to_confirm(*, scope: Scope, patient) -> list[dict]:
+    """The patient's questionnaires nobody has confirmed, each with the history facts it
+    recorded (current version first): for the check-in page."""
+    from mesoclinic.patients.models import HistoryFact
+
+    found = []
+    for questionnaire in (
+        scoped(Questionnaire, scope)
+        .filter(patient=patient, confirmed_at__isnull=True)
+        .order_by("submitted_at", "pk")
+    ):
+        facts = HistoryFact.objects.filter(
+            organisation_id=scope.organisation_id, pk__in=questionnaire.fact_ids
+        ).select_related("superseded_by")
+        found.append({"q": questionnaire, "facts": list(facts)})
+    return found

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -65,6 +66,10 @@ def questionnaire_view(request, questionnaire_id: int):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("The patient's answers are confirmed."))
+            back = request.POST.get("next", "")
+            # Confirmed from the check-in page: back there, on this site only.
+            if back.startswith("/") and url_has_allowed_host_and_scheme(back, None):
+                return redirect(back)
             return redirect("portal_staff:questionnaire", questionnaire.pk)
     facts = HistoryFact.objects.filter(
         organisation_id=request.scope.organisation_id, pk__in=questionnaire.fact_ids
