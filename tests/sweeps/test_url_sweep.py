@@ -99,6 +99,7 @@ NEEDS = {
     "access:token_revoke": None,
     "access:feed_revoke": None,
     "portal_staff:invite": "patients.edit_demographics",
+    "portal_staff:guardian": "patients.edit_demographics",
     "portal_staff:questionnaire": "patients.view_clinical",
     "portal_staff:booking_seen": "schedule.book",
     "portal_staff:change_seen": "schedule.book",

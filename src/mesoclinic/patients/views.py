@@ -104,6 +104,9 @@ def patient_detail_view(request, patient_id: int):
         "clinical": request.scope.can("patients.view_clinical"),
         "data_rights": request.scope.can("clinic.manage"),
     }
+    from mesoclinic.portal.selectors import guardians_of
+
+    context["guardians"] = guardians_of(scope=request.scope, patient=patient)
     if context["clinical"]:
         facts = list(history_current(scope=request.scope, patient=patient))
         context["facts"] = facts

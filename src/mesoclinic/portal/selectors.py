@@ -61,3 +61,20 @@ def reported_to_confirm(*, scope: Scope, patient) -> list[dict]:
         ).select_related("superseded_by")
         found.append({"q": questionnaire, "facts": list(facts)})
     return found
+
+
+def guardians_of(*, scope: Scope, patient) -> dict | None:
+    """For the patient page: the portal accounts of a minor's parents or guardians (and
+    whether they can still see the record), or None for an adult."""
+    from django.utils import timezone
+
+    from mesoclinic.portal.models import Guardianship
+    from mesoclinic.portal.services import is_minor
+
+    fallback = patient.home_clinic or Clinic.objects.filter(pk=scope.clinic_id).first()
+    if fallback is None or not is_minor(
+        patient=patient, fallback_clinic=fallback, now=timezone.now()
+    ):
+        return None
+    links = scoped(Guardianship, scope).filter(child=patient).select_related("account__patient")
+    return {"links": list(links)}

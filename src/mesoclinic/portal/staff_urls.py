@@ -5,6 +5,7 @@ from mesoclinic.portal import staff_views
 app_name = "portal_staff"
 urlpatterns = [
     path("patients/<int:patient_id>/invite/", staff_views.invite_view, name="invite"),
+    path("patients/<int:patient_id>/guardian/", staff_views.guardian_view, name="guardian"),
     path(
         "questionnaires/<int:questionnaire_id>/",
         staff_views.questionnaire_view,

@@ -40,6 +40,32 @@ def invite_view(request, patient_id: int):
     return redirect("patients:detail", patient.pk)
 
 
+@require_POST
+@login_required
+def guardian_view(request, patient_id: int):
+    """The clinic names a parent's or guardian's portal account for a patient under 18."""
+    from mesoclinic.portal.services import guardian_link
+
+    patient = patient_get(scope=request.scope, patient_id=patient_id)
+    try:
+        link = guardian_link(
+            scope=request.scope,
+            child=patient,
+            email=request.POST.get("email", ""),
+            now=timezone.now(),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(name)s can now see this record in the portal until it turns 18.")
+            % {"name": link.account.patient.full_name},
+        )
+    return redirect("patients:detail", patient.pk)
+
+
 @login_required
 def questionnaire_view(request, questionnaire_id: int):
     questionnaire = get_in_clinic_or_404(

@@ -13,6 +13,7 @@ urlpatterns = [
     path("register/<int:clinic_id>/", views.register, name="register"),
     path("register/<int:clinic_id>/code/", views.register_verify, name="register_verify"),
     path("visit/<str:token>/", views.visit_link, name="visit_link"),
+    path("switch/", views.switch, name="switch"),
     path("language/", views.language, name="language"),
     path("questionnaire/", views.questionnaire, name="questionnaire"),
     path("book/<int:service_id>/", views.book, name="book"),

@@ -47,12 +47,25 @@ from mesoclinic.web.forms import form_add_validation_error
 
 SESSION_KEY = "portal_account_id"
 NEXT_KEY = "portal_next"
+ACTING_KEY = "portal_acting_patient_id"
 
 
 def _activate(request, account: PortalAccount) -> None:
+    from mesoclinic.portal.services import ward_get, wards
+
     request.portal_account = account
     request.patient = account.patient
     request.portal_clinic = account.clinic
+    # A parent or guardian looking at a child's record: only while the child is under 18
+    # (checked on every request, so access ends on the 18th birthday by itself).
+    acting = request.session.get(ACTING_KEY)
+    if acting and acting != account.patient_id:
+        child = ward_get(account=account, patient_id=acting, now=timezone.now())
+        if child is None:
+            del request.session[ACTING_KEY]
+        else:
+            request.patient = child
+    request.portal_wards = wards(account=account, now=timezone.now())
     translation.activate(account.patient.preferred_language)
     request.LANGUAGE_CODE = translation.get_language()
     timezone.activate(zoneinfo.ZoneInfo(account.clinic.time_zone))
@@ -355,6 +368,26 @@ def language(request):
         if str(request.POST.get("next", "")).startswith("/portal/")
         else "portal:home"
     )
+
+
+@require_POST
+@patient_required
+def switch(request):
+    """A parent or guardian switches between their own record and a child's."""
+    from mesoclinic.portal.services import ward_get
+
+    account = request.portal_account
+    try:
+        wanted = int(request.POST.get("patient", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    if wanted == account.patient_id:
+        request.session.pop(ACTING_KEY, None)
+    elif ward_get(account=account, patient_id=wanted, now=timezone.now()) is not None:
+        request.session[ACTING_KEY] = wanted
+    else:
+        raise Http404
+    return redirect("portal:home")
 
 
 @patient_required

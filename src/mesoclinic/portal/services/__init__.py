@@ -29,6 +29,12 @@ from mesoclinic.portal.services.clinic import (  # noqa: F401
     online_service_publish,
     portal_settings_set,
 )
+from mesoclinic.portal.services.guardians import (  # noqa: F401
+    guardian_link,
+    is_minor,
+    ward_get,
+    wards,
+)
 from mesoclinic.portal.services.questionnaire import (  # noqa: F401
     questionnaire_confirm,
     questionnaire_submit,
