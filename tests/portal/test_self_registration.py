@@ -163,3 +163,11 @@ def test_russian_page_registers_a_russian_speaking_patient(portal_world):
     _response, code = _register(client, world.clinic, family_name="Russkaya", email="ru@ex.test")
     _verify(client, world.clinic, code)
     assert Patient.objects.get(family_name="Russkaya").preferred_language == "ru"
+
+
+def test_the_owners_page_gives_the_booking_page_address(portal_world):
+    world = portal_world["world"]
+    owner = Client()
+    owner.force_login(world.users["owner"])
+    page = owner.get(f"/clinic-portal/clinics/{world.clinic.pk}/").content.decode()
+    assert f"/portal/register/{world.clinic.pk}/</code>" in page
