@@ -107,3 +107,25 @@ def test_receptionist_adds_a_guardian_from_the_patient_page(portal_world, patien
     assert (
         'data-testid="portal-guardian"' not in desk.get(f"/patients/{alpha.pk}/").content.decode()
     )
+
+
+def test_a_parent_cannot_erase_a_childs_record_online(portal_world, patient_of, client):
+    from mesoclinic.interop.models import ErasureRequest
+
+    world, alpha = portal_world["world"], portal_world["patients"]["a"]
+    child = _child(world, patient_of, born=_born_years_ago(world, 9))
+    signed_in(client, world, alpha)
+    guardian_link(
+        scope=world.scope("receptionist"), child=child, email=alpha.email, now=timezone.now()
+    )
+    client.post("/portal/switch/", {"patient": child.pk})
+    assert b"erasure-request" not in client.get("/portal/my-data/").content
+    response = client.post("/portal/my-data/erasure/", {"confirm": "on"})
+    assert response.status_code == 404 and not ErasureRequest.objects.exists()
+    # The language button changes the parent's language, not the child's.
+    target = "en" if alpha.preferred_language == "ru" else "ru"
+    child_language = child.preferred_language
+    client.post("/portal/language/", {"language": target})
+    alpha.refresh_from_db()
+    child.refresh_from_db()
+    assert alpha.preferred_language == target and child.preferred_language == child_language

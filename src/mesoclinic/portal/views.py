@@ -362,7 +362,10 @@ def language(request):
 
     chosen = request.POST.get("language")
     if chosen in ("en", "ru"):
-        Patient.objects.filter(pk=request.patient.pk).update(preferred_language=chosen)
+        # The signed-in person's language, also while a parent looks at a child's record.
+        Patient.objects.filter(pk=request.portal_account.patient_id).update(
+            preferred_language=chosen
+        )
     return redirect(
         request.POST.get("next")
         if str(request.POST.get("next", "")).startswith("/portal/")
@@ -733,6 +736,8 @@ def my_data_download(request, access_id: int):
 @require_POST
 @patient_required
 def my_data_erasure(request):
+    if request.patient.pk != request.portal_account.patient_id:
+        raise Http404  # a parent does not close a child's record online: the clinic does
     form = forms.ErasureRequestForm(request.POST)
     if not form.is_valid():
         return _my_data_page(request, erasure_form=form, status=400)
