@@ -241,7 +241,7 @@ def test_owner_publishes_a_service_and_sets_the_policy(portal_world):
     owner.force_login(world.users["owner"])
     url = f"/clinic-portal/clinics/{world.clinic.pk}/"
     page = owner.get(url).content.decode()
-    assert "/portal/sign-in/" in page  # the booking page's address
+    assert f"/portal/register/{world.clinic.pk}/" in page  # the booking page's address
     # A course without a protocol is explained; nothing is published.
     refused = owner.post(
         url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -12,6 +13,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from mesoclinic.portal.services import visit_link_appointment
 from mesoclinic.scheduling.services import appointment_book
 from mesoclinic.scheduling.tasks import appointment_reminder_send
 from tests.portal.conftest import invite_link
@@ -57,7 +59,8 @@ def test_email_reminder_carries_the_ics_and_the_portal_link(portal_world, settin
     mail.outbox.clear()
     appointment_reminder_send.call(visit.pk)
     message = mail.outbox[-1]
-    assert f"https://clinic.example/portal/visits/{visit.pk}/" in message.body
+    link = re.search(r"https://clinic\.example(/portal/visit/\S+/)", message.body).group(1)
+    assert visit_link_appointment(token=link.split("/")[-2], now=timezone.now()) == visit
     assert "Напоминание" in message.subject  # the patient's language
     _name, content, kind = message.attachments[0]
     assert kind == "text/calendar" and "BEGIN:VEVENT" in (
@@ -65,7 +68,7 @@ def test_email_reminder_carries_the_ics_and_the_portal_link(portal_world, settin
     )
     sms = json.loads((tmp_path / "sms.jsonl").read_text().splitlines()[-1])
     assert sms["to"] == "+7 900 111-22-33"
-    assert f"/portal/visits/{visit.pk}/" in sms["text"]
+    assert link in sms["text"]
 
 
 def test_console_backend_prints_the_text(portal_world, settings, capsys):

@@ -197,6 +197,34 @@ def org_data_build(world) -> OrgData:
         new_starts_at=day.appointment.starts_at,
         changed_at=now,
     )
+    from mesoclinic.patients.models import Patient
+    from mesoclinic.portal.models import PortalAccount, SelfRegistration
+    from mesoclinic.portal.services import portal_actor
+
+    # A patient who registered online, as the booking page leaves them (tests/portal).
+    newcomer = Patient.objects.create(
+        organisation=org,
+        home_clinic=world.clinic,
+        family_name="Newcomer",
+        given_name="Nora",
+        birth_date=dt.date(1990, 5, 5),
+    )
+    self_registered = PortalAccount.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        patient=newcomer,
+        email=f"self-{org.pk}@example.test",
+        invited_by=portal_actor(organisation_id=org.pk),
+        created_at=now,
+    )
+    self_registration = SelfRegistration.objects.create(
+        organisation=org,
+        clinic=world.clinic,
+        patient=newcomer,
+        account=self_registered,
+        possible_duplicates=[patient.pk],
+        registered_at=now,
+    )
     from mesoclinic.api.services import api_token_create
 
     token, _secret = api_token_create(
@@ -251,6 +279,7 @@ def org_data_build(world) -> OrgData:
             "questionnaire_id": questionnaire.pk,
             "online_booking_id": online_booking.pk,
             "online_change_id": online_change.pk,
+            "self_registration_id": self_registration.pk,
             "service_id": service.pk,
         },
     )

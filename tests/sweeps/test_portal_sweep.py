@@ -34,8 +34,12 @@ OWNED = {
     "portal:photo_consent_withdraw": "patient",
     "portal:photo": "patient",
     "portal:photo_thumb": "patient",
+    # A clinic's public booking page (self-registration): anyone may open it; it shows
+    # no patient's data and links to no existing record (tests/portal/test_self_registration).
+    "portal:register": "public",
+    "portal:register_verify": "public",
 }
-NOT_SWEPT = {"portal:invite"}
+NOT_SWEPT = {"portal:invite", "portal:visit_link"}  # signed tokens, not ids
 
 
 def portal_urls_with_ids() -> list[tuple[str, str]]:
@@ -50,6 +54,22 @@ def portal_urls_with_ids() -> list[tuple[str, str]]:
 
 def test_every_portal_url_with_an_id_is_swept():
     assert {name for name, _ in portal_urls_with_ids()} == set(OWNED)
+
+
+def _guardian_client(guardian, child, clinic) -> Client:
+    """A parent signed in and switched to their child's record."""
+    from mesoclinic.portal.models import Guardianship
+
+    client = _patient_client(guardian, clinic)
+    Guardianship.objects.create(
+        organisation_id=guardian.organisation_id,
+        account=guardian.portal_account,
+        child=child,
+        created_by=guardian.portal_account.invited_by,
+        created_at=timezone.now(),
+    )
+    assert client.post("/portal/switch/", {"patient": child.pk}).status_code == 302
+    return client
 
 
 def _patient_client(patient, clinic) -> Client:
@@ -87,7 +107,10 @@ def test_other_patients_and_staff_never_reach_a_patients_portal_objects(two_orgs
     owner = _patient_client(ours.patient, world.clinic)
     neighbour = patient_of(world, family="Neighbour", given="Nina", born="1990-01-01")
     elsewhere = patient_of(world, family="Elsewhere", given="Olga", born="1991-01-01")
+    parent = patient_of(world, family="Parent", given="Petra", born="1980-01-01")
+    child = patient_of(world, family="Parent", given="Kid", born="2019-01-01")
     others = {
+        "guardian of another child": _guardian_client(parent, child, world.clinic),
         "same clinic": _patient_client(neighbour, world.clinic),
         "another clinic": _patient_client(elsewhere, world.other_clinic),
         "another organisation": _patient_client(theirs.patient, theirs.world.clinic),
@@ -96,14 +119,19 @@ def test_other_patients_and_staff_never_reach_a_patients_portal_objects(two_orgs
     # The sweep's booked service is in the patient's clinic; the appointment is theirs.
     for name, route in portal_urls_with_ids():
         url = _fill(route, ours.ids)
+        if OWNED[name] == "public":
+            assert owner.get(url).status_code in (200, 302), (name, url)
+            continue
         assert owner.get(url).status_code == 200, (name, url)
     writes = _writes()
     tried = 0
     for who, client in others.items():
         for name, route in portal_urls_with_ids():
             url = _fill(route, ours.ids)
-            if who == "same clinic" and OWNED[name] == "clinic":
+            if who in ("same clinic", "guardian of another child") and OWNED[name] == "clinic":
                 continue  # the clinic's catalogue is every one of its patients'
+            if OWNED[name] == "public":
+                continue
             for method in (client.get, client.post):
                 assert method(url).status_code == 404, (who, name, url)
                 tried += 1
@@ -111,6 +139,8 @@ def test_other_patients_and_staff_never_reach_a_patients_portal_objects(two_orgs
         staff = Client()
         staff.force_login(world.users[role.value])
         for name, route in portal_urls_with_ids():
+            if OWNED[name] == "public":
+                continue
             url = _fill(route, ours.ids)
             for method in (staff.get, staff.post):
                 response = method(url)

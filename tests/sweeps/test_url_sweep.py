@@ -101,9 +101,11 @@ NEEDS = {
     "access:token_revoke": None,
     "access:feed_revoke": None,
     "portal_staff:invite": "patients.edit_demographics",
+    "portal_staff:guardian": "patients.edit_demographics",
     "portal_staff:questionnaire": "patients.view_clinical",
     "portal_staff:booking_seen": "schedule.book",
     "portal_staff:change_seen": "schedule.book",
+    "portal_staff:registration_checked": "patients.edit_demographics",
     "portal_staff:clinic": "clinic.manage",
 }
 # Token URLs: no session.

@@ -41,6 +41,7 @@ from mesoclinic.charting.selectors import (
 )
 from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.consultations.models import TreatmentPlan
+from mesoclinic.portal.selectors import reported_to_confirm
 from mesoclinic.scheduling.models import Device
 from mesoclinic.scheduling.selectors import appointment_get
 from mesoclinic.web.dates import date_param
@@ -175,6 +176,7 @@ def checkin_view(request, appointment_id: int):
             "language": language,
             "flags": patient_flags(scope=scope, patient=appointment.patient),
             "can_plan": scope.can("plans.create"),
+            "reported": reported_to_confirm(scope=scope, patient=appointment.patient),
         },
     )
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,6 +104,9 @@ def patient_detail_view(request, patient_id: int):
         "clinical": request.scope.can("patients.view_clinical"),
         "data_rights": request.scope.can("clinic.manage"),
     }
+    from mesoclinic.portal.selectors import guardians_of
+
+    context["guardians"] = guardians_of(scope=request.scope, patient=patient)
     if context["clinical"]:
         facts = list(history_current(scope=request.scope, patient=patient))
         context["facts"] = facts
@@ -187,6 +191,10 @@ def history_correct_view(request, fact_id: int):
             messages.success(
                 request, _("The correction was recorded; the earlier version is kept.")
             )
+            back = request.GET.get("next", "")
+            # Back to the page the correction came from (check-in), on this site only.
+            if back.startswith("/") and url_has_allowed_host_and_scheme(back, None):
+                return redirect(back)
             return redirect("patients:detail", fact.patient_id)
     return render(
         request,

@@ -222,3 +222,51 @@ class ErasureRequestForm(forms.Form):
         label=_("I understand what will be erased and what the clinic must keep"),
         error_messages={"required": _("Please tick the box to confirm.")},
     )
+
+
+class RegistrationForm(forms.Form):
+    """A new patient on a clinic's public booking page."""
+
+    family_name = forms.CharField(label=_("Family name"), max_length=150)
+    given_name = forms.CharField(label=_("Given name"), max_length=150)
+    birth_date = BoundedDateField(label=_("Date of birth"), widget=DateInput)
+    email = forms.EmailField(label=_("E-mail address"))
+    phone = forms.CharField(
+        label=_("Mobile phone (for reminders)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the clinic keeps and processes my personal and health data to "
+            "treat me, as its privacy notice describes."
+        ),
+        error_messages={"required": _("Tick the box to agree, or register at the clinic.")},
+    )
+
+    def clean_birth_date(self):
+        import datetime as dt
+
+        born = self.cleaned_data["birth_date"]
+        today = dt.date.today()
+        if born > today:
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if born < today.replace(year=today.year - 130):
+            raise forms.ValidationError(_("Check the date of birth: it is over 130 years ago."))
+        return born
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and sum(c.isdigit() for c in phone) < 7:
+            raise forms.ValidationError(_("Give the whole number, with its code."))
+        return phone
+
+
+class RegistrationCodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code from the e-mail"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("The code has six digits.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

@@ -248,3 +248,60 @@ class OnlineChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} — {self.get_kind_display()} ({self.changed_at:%Y-%m-%d})"
+
+
+class SelfRegistration(models.Model):
+    """A patient who registered on a clinic's public booking page: a new record the front
+    desk reviews. It is never linked to an existing record automatically; records that
+    look like the same person are listed for the receptionist to check."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.PROTECT, related_name="self_registration"
+    )
+    account = models.ForeignKey(PortalAccount, on_delete=models.PROTECT, related_name="+")
+    # Ids of the organisation's patients with the same name and birth date, or e-mail.
+    possible_duplicates = models.JSONField(default=list, blank=True)
+    registered_at = models.DateTimeField(_("registered at"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("self-registration")
+        ordering = ["-registered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} ({self.registered_at:%Y-%m-%d})"
+
+
+class Guardianship(models.Model):
+    """A portal account (a parent or guardian) may see a child's record while the child
+    is under 18 by the clinic's calendar; set by the clinic."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    account = models.ForeignKey(
+        PortalAccount, on_delete=models.CASCADE, related_name="guardianships"
+    )
+    child = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="guardians"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("parent or guardian")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "child"], name="guardianship_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} → {self.child}"

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope, scoped
-from mesoclinic.portal.models import OnlineBooking, OnlineChange, Questionnaire
+from mesoclinic.portal.models import OnlineBooking, OnlineChange, Questionnaire, SelfRegistration
 
 REVIEW_ROWS = 20
 
 
 def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
-    """Online bookings and visits moved or cancelled online that nobody has marked seen,
-    and questionnaires nobody has confirmed."""
+    """Self-registered patients, online bookings and visits moved or cancelled online that
+    nobody has marked seen, and questionnaires nobody has confirmed."""
     bookings = (
         scoped(OnlineBooking, scope, permission="schedule.view")
         .filter(clinic=clinic, reviewed_at__isnull=True)
@@ -31,7 +31,14 @@ def portal_review(*, scope: Scope, clinic: Clinic) -> dict:
         .select_related("patient", "clinic")
         .order_by("changed_at", "pk")[:REVIEW_ROWS]
     )
+    registrations = list(
+        scoped(SelfRegistration, scope, permission="patients.view_demographics")
+        .filter(clinic=clinic, reviewed_at__isnull=True)
+        .select_related("patient", "clinic")
+        .order_by("registered_at", "pk")[:REVIEW_ROWS]
+    )
     return {
+        "registrations": registrations,
         "bookings": list(bookings),
         "changes": list(changes),
         "questionnaires": list(questionnaires),
@@ -98,3 +105,38 @@ def shared_scope(*, patient, clinic_ids: list[int]) -> Scope:
         clinic_ids=frozenset(clinic_ids),
         clinic_roles={c: roles for c in clinic_ids},
     )
+
+
+def reported_to_confirm(*, scope: Scope, patient) -> list[dict]:
+    """The patient's questionnaires nobody has confirmed, each with the history facts it
+    recorded (current version first): for the check-in page."""
+    from mesoclinic.patients.models import HistoryFact
+
+    found = []
+    for questionnaire in (
+        scoped(Questionnaire, scope)
+        .filter(patient=patient, confirmed_at__isnull=True)
+        .order_by("submitted_at", "pk")
+    ):
+        facts = HistoryFact.objects.filter(
+            organisation_id=scope.organisation_id, pk__in=questionnaire.fact_ids
+        ).select_related("superseded_by")
+        found.append({"q": questionnaire, "facts": list(facts)})
+    return found
+
+
+def guardians_of(*, scope: Scope, patient) -> dict | None:
+    """For the patient page: the portal accounts of a minor's parents or guardians (and
+    whether they can still see the record), or None for an adult."""
+    from django.utils import timezone
+
+    from mesoclinic.portal.models import Guardianship
+    from mesoclinic.portal.services import is_minor
+
+    fallback = patient.home_clinic or Clinic.objects.filter(pk=scope.clinic_id).first()
+    if fallback is None or not is_minor(
+        patient=patient, fallback_clinic=fallback, now=timezone.now()
+    ):
+        return None
+    links = scoped(Guardianship, scope).filter(child=patient).select_related("account__patient")
+    return {"links": list(links)}

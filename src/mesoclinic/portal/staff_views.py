@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,6 +40,32 @@ def invite_view(request, patient_id: int):
     return redirect("patients:detail", patient.pk)
 
 
+@require_POST
+@login_required
+def guardian_view(request, patient_id: int):
+    """The clinic names a parent's or guardian's portal account for a patient under 18."""
+    from mesoclinic.portal.services import guardian_link
+
+    patient = patient_get(scope=request.scope, patient_id=patient_id)
+    try:
+        link = guardian_link(
+            scope=request.scope,
+            child=patient,
+            email=request.POST.get("email", ""),
+            now=timezone.now(),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(name)s can now see this record in the portal until it turns 18.")
+            % {"name": link.account.patient.full_name},
+        )
+    return redirect("patients:detail", patient.pk)
+
+
 @login_required
 def questionnaire_view(request, questionnaire_id: int):
     questionnaire = get_in_clinic_or_404(
@@ -65,6 +92,10 @@ def questionnaire_view(request, questionnaire_id: int):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("The patient's answers are confirmed."))
+            back = request.POST.get("next", "")
+            # Confirmed from the check-in page: back there, on this site only.
+            if back.startswith("/") and url_has_allowed_host_and_scheme(back, None):
+                return redirect(back)
             return redirect("portal_staff:questionnaire", questionnaire.pk)
     facts = HistoryFact.objects.filter(
         organisation_id=request.scope.organisation_id, pk__in=questionnaire.fact_ids
@@ -116,6 +147,26 @@ def change_review_view(request, online_change_id: int):
             detail={"reviewed": True},
         )
     messages.success(request, _("Marked as seen."))
+    return redirect("home")
+
+
+@require_POST
+@login_required
+def registration_review_view(request, self_registration_id: int):
+    """The front desk has checked a patient who registered online (and any look-alikes)."""
+    from mesoclinic.portal.models import SelfRegistration
+    from mesoclinic.portal.services import self_registration_review
+
+    registration = get_in_clinic_or_404(
+        SelfRegistration,
+        request.scope,
+        permission="patients.edit_demographics",
+        pk=self_registration_id,
+    )
+    self_registration_review(
+        scope=request.scope, registration=registration, now=timezone.now(), request=request
+    )
+    messages.success(request, _("Marked as checked."))
     return redirect("home")
 
 
@@ -193,6 +244,6 @@ def clinic_portal_view(request, clinic_id: int):
             "settings_form": settings_form,
             "service_form": service_form,
             "services": OnlineService.objects.filter(clinic=clinic).select_related("practitioner"),
-            "booking_url": base + reverse("portal:signin"),
+            "booking_url": base + reverse("portal:register", args=[clinic.pk]),
         },
     )

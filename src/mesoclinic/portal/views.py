@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,17 +40,32 @@ from mesoclinic.portal.services import (
     series_book,
     signin_code,
     signin_password,
+    visit_link_appointment,
 )
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.web.forms import form_add_validation_error
 
 SESSION_KEY = "portal_account_id"
+NEXT_KEY = "portal_next"
+ACTING_KEY = "portal_acting_patient_id"
 
 
 def _activate(request, account: PortalAccount) -> None:
+    from mesoclinic.portal.services import ward_get, wards
+
     request.portal_account = account
     request.patient = account.patient
     request.portal_clinic = account.clinic
+    # A parent or guardian looking at a child's record: only while the child is under 18
+    # (checked on every request, so access ends on the 18th birthday by itself).
+    acting = request.session.get(ACTING_KEY)
+    if acting and acting != account.patient_id:
+        child = ward_get(account=account, patient_id=acting, now=timezone.now())
+        if child is None:
+            del request.session[ACTING_KEY]
+        else:
+            request.patient = child
+    request.portal_wards = wards(account=account, now=timezone.now())
     translation.activate(account.patient.preferred_language)
     request.LANGUAGE_CODE = translation.get_language()
     timezone.activate(zoneinfo.ZoneInfo(account.clinic.time_zone))
@@ -69,6 +85,9 @@ def patient_required(view):
             else None
         )
         if account is None:
+            if request.method == "GET":
+                # Back to this page after signing in (a reminder's "move my visit" link).
+                request.session[NEXT_KEY] = request.get_full_path()
             return redirect("portal:signin")
         _activate(request, account)
         return view(request, *args, **kwargs)
@@ -77,8 +96,11 @@ def patient_required(view):
 
 
 def _sign_in(request, account: PortalAccount):
+    wanted = str(request.session.get(NEXT_KEY, ""))
     request.session.flush()  # a new session key: nothing from before the sign-in survives
     request.session[SESSION_KEY] = account.pk
+    if wanted.startswith("/portal/") and url_has_allowed_host_and_scheme(wanted, None):
+        return redirect(wanted)
     return redirect("portal:home")
 
 
@@ -172,6 +194,138 @@ def invite(request, token: str):
     return render(request, "portal/invite.html", {"form": form, "account": account})
 
 
+def visit_link(request, token: str):
+    """A reminder's link: confirm the visit without signing in, or go on to move it."""
+    from mesoclinic.portal.services import appointment_confirm_online
+
+    now = timezone.now()
+    appt = visit_link_appointment(token=token, now=now)
+    if appt is None:
+        return render(request, "portal/visit_link_used.html", status=410)
+    translation.activate(appt.patient.preferred_language)
+    request.LANGUAGE_CODE = translation.get_language()
+    timezone.activate(appt.clinic.zone)
+    if request.method == "POST":
+        try:
+            appt = appointment_confirm_online(token=token, now=now, request=request)
+        except ValidationError:
+            return render(request, "portal/visit_link_used.html", status=410)
+    else:
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            actor=portal_actor(organisation_id=appt.organisation_id),
+            organisation_id=appt.organisation_id,
+            obj=appt,
+            patient_id=appt.patient_id,
+            detail={"portal": "reminder link"},
+        )
+    return render(
+        request,
+        "portal/visit_link.html",
+        {
+            "appointment": appt,
+            "has_account": PortalAccount.objects.filter(
+                patient_id=appt.patient_id, active=True
+            ).exists(),
+        },
+    )
+
+
+REGISTER_KEY = "portal_registration"
+
+
+def _public_clinic(request, clinic_id: int):
+    """A clinic whose booking page is open (online booking not switched off)."""
+    from mesoclinic.accounts.models import Clinic
+
+    clinic = get_object_or_404(Clinic, pk=clinic_id)
+    if not clinic_settings(clinic).booking_enabled:
+        raise Http404
+    request.portal_clinic = clinic  # the page's heading names the clinic
+    return clinic
+
+
+def register(request, clinic_id: int):
+    """The clinic's public booking page: a new patient registers and gets an e-mailed code."""
+    from mesoclinic.portal.services import registration_code_send
+
+    clinic = _public_clinic(request, clinic_id)
+    form = forms.RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        details = {k: v for k, v in form.cleaned_data.items() if k != "consent"}
+        try:
+            pending = registration_code_send(
+                clinic=clinic, details=details, ip=client_ip(request), now=timezone.now()
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+        else:
+            request.session[REGISTER_KEY] = pending
+            return redirect("portal:register_verify", clinic.pk)
+    return render(request, "portal/register.html", {"form": form, "clinic": clinic})
+
+
+def register_verify(request, clinic_id: int):
+    """The code from the e-mail proves the address; then the new record and account."""
+    from mesoclinic.portal.services import registration_code_check, self_registration_complete
+
+    clinic = _public_clinic(request, clinic_id)
+    pending = request.session.get(REGISTER_KEY)
+    if not pending or pending.get("clinic") != clinic.pk:
+        return redirect("portal:register", clinic.pk)
+    form = forms.RegistrationCodeForm(request.POST or None)
+    refused = None
+    if request.method == "POST" and form.is_valid():
+        now = timezone.now()
+        try:
+            ok = registration_code_check(
+                pending=pending, code=form.cleaned_data["code"], ip=client_ip(request), now=now
+            )
+        except ValidationError as exc:
+            form_add_validation_error(form, exc)
+            ok = False
+        else:
+            request.session[REGISTER_KEY] = pending  # the wrong guesses are counted
+            if not ok:
+                form.add_error("code", _("That code is wrong or has expired."))
+        if ok:
+            language = "ru" if translation.get_language().startswith("ru") else "en"
+            try:
+                account = self_registration_complete(
+                    clinic=clinic,
+                    details=pending["details"],
+                    language=language,
+                    now=now,
+                    request=request,
+                )
+            except ValidationError as exc:
+                del request.session[REGISTER_KEY]
+                refused = " ".join(exc.messages)
+            else:
+                response = _sign_in(request, account)
+                messages.success(
+                    request,
+                    _(
+                        "Welcome. You are registered; the clinic will check your details "
+                        "before your first visit."
+                    ),
+                )
+                return response
+    return render(
+        request,
+        "portal/register_code.html",
+        {
+            "form": form,
+            "clinic": clinic,
+            "email": pending["details"]["email"],
+            "spent": pending.get("spent", False),
+            "refused": refused,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 @require_POST
 def signout(request):
     request.session.flush()
@@ -208,12 +362,35 @@ def language(request):
 
     chosen = request.POST.get("language")
     if chosen in ("en", "ru"):
-        Patient.objects.filter(pk=request.patient.pk).update(preferred_language=chosen)
+        # The signed-in person's language, also while a parent looks at a child's record.
+        Patient.objects.filter(pk=request.portal_account.patient_id).update(
+            preferred_language=chosen
+        )
     return redirect(
         request.POST.get("next")
         if str(request.POST.get("next", "")).startswith("/portal/")
         else "portal:home"
     )
+
+
+@require_POST
+@patient_required
+def switch(request):
+    """A parent or guardian switches between their own record and a child's."""
+    from mesoclinic.portal.services import ward_get
+
+    account = request.portal_account
+    try:
+        wanted = int(request.POST.get("patient", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    if wanted == account.patient_id:
+        request.session.pop(ACTING_KEY, None)
+    elif ward_get(account=account, patient_id=wanted, now=timezone.now()) is not None:
+        request.session[ACTING_KEY] = wanted
+    else:
+        raise Http404
+    return redirect("portal:home")
 
 
 @patient_required
@@ -574,6 +751,8 @@ def my_data_download(request, access_id: int):
 @require_POST
 @patient_required
 def my_data_erasure(request):
+    if request.patient.pk != request.portal_account.patient_id:
+        raise Http404  # a parent does not close a child's record online: the clinic does
     form = forms.ErasureRequestForm(request.POST)
     if not form.is_valid():
         return _my_data_page(request, erasure_form=form, status=400)

@@ -15,7 +15,6 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -135,15 +134,11 @@ def reminder_send(appointment_id: int) -> bool:
 
 
 def _portal_link(appointment: Appointment) -> str:
-    """The patient's portal page of the visit, if they have an account and the site's
-    address is known."""
-    from mesoclinic.portal.models import PortalAccount
+    """The reminder's signed link to confirm the visit (or go on to move it), if the
+    site's address is known; it needs no portal account to confirm."""
+    from mesoclinic.portal.services import visit_link_url
 
-    if not settings.PORTAL_BASE_URL:
-        return ""
-    if not PortalAccount.objects.filter(patient_id=appointment.patient_id, active=True).exists():
-        return ""
-    return settings.PORTAL_BASE_URL + reverse("portal:appointment", args=[appointment.pk])
+    return visit_link_url(appointment=appointment)
 
 
 def appointment_ics(appointment: Appointment) -> bytes:
