@@ -176,6 +176,18 @@ def test_the_count_stops_at_the_cap_and_says_so(world, register, monkeypatch):
     assert (narrow.count, narrow.capped) == (10, False)
 
 
+def test_a_single_letter_is_counted_up_to_four_pages_only(world, register, monkeypatch):
+    from mesoclinic.patients import selectors
+
+    monkeypatch.setattr(selectors, "FIRST_KEYSTROKE_CAP", 8)
+    scope = world.scope("receptionist")
+    first = selectors.patient_search(scope=scope, query="a", per_page=5)
+    assert (first.count, first.capped, first.has_next) == (8, True, True)
+    assert selectors.patient_search(scope=scope, query="a", page=2, per_page=5).number == 2
+    two = selectors.patient_search(scope=scope, query="al", per_page=5)
+    assert two.count > 8
+
+
 def test_a_rename_moves_the_patient_in_the_list_and_in_every_token(world, register):
     from mesoclinic.patients.models import PatientSearchToken
     from mesoclinic.patients.selectors import patient_search

@@ -21,6 +21,10 @@ NARROW_TOKENS = 20_000
 # through a thousand patients: they type one more letter.
 COUNT_CAP = 1000
 PER_PAGE = 25
+# A one-character search (the first keystroke of the search-as-you-type box) matches a
+# large part of the register: it is counted up to four pages only, which keeps the
+# keystroke as quick as a narrower one (docs/benchmarks.md, "search 'a'").
+FIRST_KEYSTROKE_CAP = 4 * PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,9 @@ def patient_search(
         total, capped = len(ids), False
     else:
         # The first COUNT_CAP matches in order: the count, and every page a pager offers.
-        head = [row[0] for row in ids_query[:COUNT_CAP]]
-        total, capped = len(head), len(head) >= COUNT_CAP
+        cap = FIRST_KEYSTROKE_CAP if len(query.strip()) == 1 else COUNT_CAP
+        head = [row[0] for row in ids_query[:cap]]
+        total, capped = len(head), len(head) >= cap
         last = max(1, (total - 1) // per_page + 1)
         number = min(number, last)
         ids = head[(number - 1) * per_page : number * per_page]
