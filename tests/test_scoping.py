@@ -14,7 +14,14 @@ from mesoclinic.patients.selectors import patient_list
 # Tables that are not clinical data of one organisation.
 # The worker's queue holds task paths and the ids they take, never patient data; the work
 # it does is shown through jobs.BackgroundJob, which carries the organisation.
-NOT_ORGANISATION_DATA = {"accounts.Organisation", "accounts.User", "django_tasks_db.DBTaskResult"}
+# interop.AnonymisationPass rows live only inside the anonymising transaction (never
+# committed) and name a patient id, nothing else.
+NOT_ORGANISATION_DATA = {
+    "accounts.Organisation",
+    "accounts.User",
+    "django_tasks_db.DBTaskResult",
+    "interop.AnonymisationPass",
+}
 
 
 def client_for(user) -> Client:
