@@ -13,16 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from mesoclinic.audit.models import AuditAction
-from mesoclinic.audit.services import audit_record
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.portal import forms
 from mesoclinic.portal.services import (
     photo_consent_sign_online,
     photo_consent_withdraw_online,
-    portal_actor,
 )
-from mesoclinic.portal.views import _audit_read, patient_required
+from mesoclinic.portal.views import _audit_read, _audited_pdf, patient_required
 from mesoclinic.web.forms import form_add_validation_error
 
 
@@ -100,17 +97,7 @@ def photo_consent_pdf(request, photo_consent_id: int):
 
     signed = _own_photo_consent(request, photo_consent_id)
     pdf = render_pdf(consent=signed, base_url=request.build_absolute_uri("/"))
-    audit_record(
-        action=AuditAction.EXPORT,
-        request=request,
-        actor=portal_actor(organisation_id=request.patient.organisation_id),
-        organisation_id=request.patient.organisation_id,
-        obj=signed,
-        detail={"portal": True},
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="photo-consent-{signed.pk}.pdf"'
-    return response
+    return _audited_pdf(request, signed, pdf, f"photo-consent-{signed.pk}.pdf")
 
 
 @patient_required

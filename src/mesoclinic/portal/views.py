@@ -631,17 +631,7 @@ def consent_pdf(request, consent_id: int):
         patient=request.patient,
     )
     pdf = render_pdf(consent=signed, base_url=request.build_absolute_uri("/"))
-    audit_record(
-        action=AuditAction.EXPORT,
-        request=request,
-        actor=portal_actor(organisation_id=request.patient.organisation_id),
-        organisation_id=request.patient.organisation_id,
-        obj=signed,
-        detail={"portal": True},
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="consent-{signed.pk}.pdf"'
-    return response
+    return _audited_pdf(request, signed, pdf, f"consent-{signed.pk}.pdf")
 
 
 @patient_required
@@ -681,6 +671,21 @@ def treatments(request):
     )
 
 
+def _audited_pdf(request, obj, pdf: bytes, filename: str, **detail) -> HttpResponse:
+    """A PDF of the patient's own record, its download audited as an export by the portal."""
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        actor=portal_actor(organisation_id=request.patient.organisation_id),
+        organisation_id=request.patient.organisation_id,
+        obj=obj,
+        detail={"portal": True, **detail},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
 @patient_required
 def aftercare_pdf(request, session_id: int):
     from mesoclinic.charting.aftercare import aftercare_pdf as render_pdf
@@ -691,17 +696,7 @@ def aftercare_pdf(request, session_id: int):
     )
     language = request.patient.preferred_language
     pdf = render_pdf(session=session, language=language)
-    audit_record(
-        action=AuditAction.EXPORT,
-        request=request,
-        actor=portal_actor(organisation_id=request.patient.organisation_id),
-        organisation_id=request.patient.organisation_id,
-        obj=session,
-        detail={"portal": True, "aftercare": language},
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="aftercare-{session.pk}.pdf"'
-    return response
+    return _audited_pdf(request, session, pdf, f"aftercare-{session.pk}.pdf", aftercare=language)
 
 
 def _my_data_page(request, erasure_form=None, status=200):
