@@ -85,3 +85,18 @@ def chart_ready(page):
     from playwright.sync_api import expect
 
     expect(page.locator("#chart-form")).to_have_attribute("data-ready", "1")
+
+
+def click_calendar_time(page, column: str, hhmm: str) -> None:
+    """Click the calendar's column headed `column` where the time rail reads `hhmm`, as a
+    person does: find the column by its heading, the hour on the rail, and click there
+    (a quarter hour is a quarter of the hour's height below the hour's line)."""
+    heads = page.locator(".cal-head").all_inner_texts()
+    index = next(i for i, text in enumerate(heads) if text.startswith(column))
+    target = page.locator(".cal-col").nth(index)
+    hour, minute = hhmm.split(":")
+    label = page.locator(".cal-rail span", has_text=f"{hour}:00")
+    target.scroll_into_view_if_needed()
+    box, hour_box = target.bounding_box(), label.bounding_box()
+    y = hour_box["y"] - box["y"] + hour_box["height"] * (int(minute) / 15 + 0.5)
+    target.click(position={"x": box["width"] / 2, "y": y})

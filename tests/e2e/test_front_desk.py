@@ -7,13 +7,14 @@ import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
+from mesoclinic.accounts.locales import locale_language
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import appointment_book
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import click_calendar_time, login
 from tests.scheduling.conftest import MOSCOW
 
 LANGUAGES = ["en", "ru"]
@@ -103,7 +104,7 @@ def test_book_a_single_visit_from_a_calendar_slot(page, live_server, world, pati
     day = future_monday()
     sign_in(page, live_server, world.users["receptionist"], language)
     page.goto(f"{live_server.url}/schedule/?date={day.isoformat()}")
-    page.get_by_role("link", name=f"{ui['book']} {practitioner} 14:00").click()
+    click_calendar_time(page, str(practitioner), "14:00")
     # The slot's date and time arrive filled in, in the form the browser accepts.
     expect(page.get_by_label(required(ui["date"]))).to_have_value(day.isoformat())
     expect(page.get_by_label(ui["time"])).to_have_value("14:00")
@@ -115,6 +116,66 @@ def test_book_a_single_visit_from_a_calendar_slot(page, live_server, world, pati
     assert appointment.patient == patient
     assert appointment.practitioner == practitioner
     assert appointment.starts_at == dt.datetime.combine(day, dt.time(14), tzinfo=MOSCOW)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_book_from_the_week_by_clicking_a_free_time_on_a_tablet(
+    page, live_server, world, patient, patient_of, language
+):
+    ui = UI[language]
+    page.set_viewport_size({"width": 768, "height": 1024})
+    practitioner = world.users["practitioner"]
+    wednesday = future_monday() + dt.timedelta(days=2)
+    # A booked visit in the column: the free time just after it is what she clicks.
+    appointment_book(
+        scope=world.scope("receptionist"),
+        patient=patient_of(world, family="Петрова"),
+        practitioner=practitioner,
+        starts_at=dt.datetime.combine(wednesday, dt.time(15), tzinfo=MOSCOW),
+        duration_min=30,
+    )
+    sign_in(page, live_server, world.users["receptionist"], language)
+    page.goto(f"{live_server.url}/schedule/?date={wednesday.isoformat()}&view=week")
+    # Words in her language, formats of the clinic's locale, as the page writes them.
+    clinic_locale = world.clinic.locale
+    with translation.override(locale_language(language=language, clinic_locale=clinic_locale)):
+        heading = formats.date_format(wednesday, "D j.m")
+    expect(page.locator(".cal-head").nth(2)).to_contain_text(heading)
+    click_calendar_time(page, heading, "15:30")
+    expect(page.get_by_label(required(ui["date"]))).to_have_value(wednesday.isoformat())
+    expect(page.get_by_label(ui["time"])).to_have_value("15:30")
+    page.get_by_label(ui["practitioner"]).select_option(label=str(practitioner))
+    page.get_by_label(ui["find"]).fill("Иванова")
+    page.get_by_label(re.compile("Иванова Елена")).check()
+    page.get_by_role("button", name=ui["book"], exact=True).click()
+    expect(page.locator(".messages")).to_contain_text(ui["booked"])
+    appointment = Appointment.objects.get(patient=patient)
+    assert appointment.practitioner == practitioner
+    assert appointment.starts_at == dt.datetime.combine(wednesday, dt.time(15, 30), tzinfo=MOSCOW)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_book_from_the_week_with_the_keyboard(page, live_server, world, patient, language):
+    ui = UI[language]
+    practitioner = world.users["practitioner"]
+    thursday = future_monday() + dt.timedelta(days=3)
+    sign_in(page, live_server, world.users["receptionist"], language)
+    page.goto(f"{live_server.url}/schedule/?date={thursday.isoformat()}&view=week")
+    clinic_locale = world.clinic.locale
+    with translation.override(locale_language(language=language, clinic_locale=clinic_locale)):
+        day = formats.date_format(thursday, "DATE_FORMAT")
+    page.get_by_role("link", name=f"{ui['book']} {day}").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label(required(ui["date"]))).to_have_value(thursday.isoformat())
+    page.get_by_label(ui["time"]).fill("12:15")
+    page.get_by_label(ui["practitioner"]).select_option(label=str(practitioner))
+    page.get_by_label(ui["find"]).fill("Иванова")
+    page.get_by_label(re.compile("Иванова Елена")).check()
+    page.get_by_role("button", name=ui["book"], exact=True).click()
+    expect(page.locator(".messages")).to_contain_text(ui["booked"])
+    assert Appointment.objects.get().starts_at == dt.datetime.combine(
+        thursday, dt.time(12, 15), tzinfo=MOSCOW
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

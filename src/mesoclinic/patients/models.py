@@ -23,6 +23,11 @@ class Fitzpatrick(models.IntegerChoices):
     VI = 6, _("VI — never burns, deeply pigmented")
 
 
+def patient_full_name(family: str, given: str, middle: str) -> str:
+    """Family, given and middle name as the clinic writes them (for rows read without models)."""
+    return " ".join(p for p in (family, given, middle) if p)
+
+
 class Patient(models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
@@ -91,7 +96,7 @@ class Patient(models.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.family_name, self.given_name, self.middle_name) if p)
+        return patient_full_name(self.family_name, self.given_name, self.middle_name)
 
 
 class PatientSearchToken(models.Model):

@@ -25,6 +25,11 @@ def clinic_practitioners(*, scope: Scope, clinic: Clinic) -> QuerySet[User]:
     )
 
 
+def users_by_id(*, scope: Scope, ids) -> QuerySet[User]:
+    """Staff of the user's organisation by id (a past appointment's practitioner)."""
+    return User.objects.filter(organisation_id=scope.organisation_id, pk__in=ids)
+
+
 def clinic_rooms(*, scope: Scope, clinic: Clinic) -> QuerySet[Room]:
     return scoped(Room, scope, permission="schedule.view").filter(clinic=clinic, active=True)
 
@@ -53,6 +58,42 @@ def appointment_list(
     if room_id:
         qs = qs.filter(room_id=room_id)
     return qs
+
+
+# What one calendar card shows, read as plain rows: a week holds ~200 appointments and
+# building a model instance for each, its patient, practitioner and room was a large part
+# of the page's time.
+CALENDAR_FIELDS = (
+    "pk",
+    "status",
+    "starts_at",
+    "ends_at",
+    "session_number",
+    "practitioner_id",
+    "room_id",
+    "room__name",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__middle_name",
+)
+
+
+def calendar_appointments(
+    *,
+    scope: Scope,
+    clinic: Clinic,
+    first_day: dt.date,
+    last_day: dt.date,
+    practitioner_id: int | None = None,
+) -> QuerySet:
+    """The calendar's appointments of [first_day, last_day] as dicts of CALENDAR_FIELDS."""
+    return appointment_list(
+        scope=scope,
+        clinic=clinic,
+        first_day=first_day,
+        last_day=last_day,
+        practitioner_id=practitioner_id,
+    ).values(*CALENDAR_FIELDS)
 
 
 def appointment_get(*, scope: Scope, appointment_id: int) -> Appointment:

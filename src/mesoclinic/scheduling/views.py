@@ -9,26 +9,32 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mesoclinic.accounts.models import Clinic, OpeningHours
+from mesoclinic.accounts.models import Clinic
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.patients.selectors import patient_get, patient_list
+from mesoclinic.scheduling.calendar_grid import (
+    SLOT_MIN,
+    grid_columns,
+    hour_labels,
+    opening_bounds,
+)
 from mesoclinic.scheduling.courses import patient_courses_to_book
 from mesoclinic.scheduling.forms import BookingForm, RescheduleForm, StatusForm, combine
 from mesoclinic.scheduling.ics import calendar_feed_ics
 from mesoclinic.scheduling.models import AppointmentStatus, CalendarFeed
 from mesoclinic.scheduling.selectors import (
     appointment_get,
-    appointment_list,
+    calendar_appointments,
     clinic_practitioners,
     clinic_rooms,
     feed_by_token,
     patient_appointments,
+    users_by_id,
 )
 from mesoclinic.scheduling.services import (
     appointment_book,
@@ -42,8 +48,6 @@ from mesoclinic.scheduling.services import (
 from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
 
-SLOT_MIN = 15
-
 
 def _lang() -> str:
     return "ru" if (get_language() or "en").startswith("ru") else "en"
@@ -56,93 +60,10 @@ def _clinic(request) -> Clinic:
     return request.clinic
 
 
-def _opening_bounds(clinic: Clinic, days: list[dt.date]) -> tuple[dt.time, dt.time]:
-    """The earliest opening and latest closing over `days`, read in one query.
-
-    A day with no opening hours counts as 09:00 to 18:00.
-    """
-    weekdays = {d.weekday() for d in days}
-    hours = list(
-        OpeningHours.objects.filter(clinic=clinic, weekday__in=weekdays).values_list(
-            "weekday", "opens", "closes"
-        )
-    )
-    bounds = []
-    for weekday in weekdays:
-        of_day = [(opens, closes) for w, opens, closes in hours if w == weekday]
-        if of_day:
-            bounds.append((min(h[0] for h in of_day), max(h[1] for h in of_day)))
-        else:
-            bounds.append((dt.time(9), dt.time(18)))
-    return min(b[0] for b in bounds), max(b[1] for b in bounds)
-
-
-def _booking_cells(columns: list[dict], rows: list[dt.time], *, day: dt.date) -> list[dict]:
-    """One bookable cell per column and slot, with its link and label.
-
-    Built here rather than per cell in the template: the booking address is reversed
-    once and only its query differs (a day has hundreds of cells).
-    """
-    prefix = reverse("scheduling:book")
-    book = _("Book")
-    times = [t.strftime("%H:%M") for t in rows]
-    cells = []
-    for ci, c in enumerate(columns):
-        query = f"{prefix}?date={(c.get('day') or day).isoformat()}"
-        practitioner = c.get("practitioner")
-        suffix = f"&practitioner={practitioner.pk}" if practitioner else ""
-        name = date_format(c["day"], "DATE_FORMAT") if c.get("day") else c["label"]
-        label = f"{book} {name}"
-        for ri, hm in enumerate(times):
-            cells.append(
-                {
-                    "style": f"grid-column: {ci + 2}; grid-row: {ri + 2};",
-                    "href": f"{query}&time={hm}{suffix}",
-                    "label": f"{label} {hm}",
-                }
-            )
-    return cells
-
-
-def _block_text(a, start: dt.datetime, end: dt.datetime, *, week: bool, statuses: dict) -> dict:
-    """The link and the words of one appointment on the calendar.
-
-    Built here, not in the template: a week holds hundreds of appointments, and
-    reversing the address and running the time filters for each was most of the page's
-    rendering time. The address is reversed once per process and only its id replaced.
-    """
-    details = [statuses.get(a.status, a.status)]
-    if a.session_number:
-        details.append(_("session %(n)s") % {"n": a.session_number})
-    if week:
-        details.append(str(a.practitioner))
-    if a.room_id:
-        details.append(str(a.room))
-    return {
-        "href": _appointment_href(a.pk),
-        "times": f"{start:%H:%M}–{end:%H:%M}",
-        "name": a.patient.full_name,
-        "detail": " · ".join(details),
-    }
-
-
-_href_pattern: list[str] = []
-
-
-def _appointment_href(pk: int) -> str:
-    if not _href_pattern:
-        _href_pattern.append(reverse("scheduling:appointment", args=[999999999]))
-    return _href_pattern[0].replace("999999999", str(pk))
-
-
 def _zone_differs(request, clinic: Clinic) -> bool:
     """Whether `clinic` keeps another time than the viewer's current clinic."""
     viewer = getattr(request, "clinic", None)
     return viewer is None or viewer.time_zone != clinic.time_zone
-
-
-def _minutes(t: dt.time) -> int:
-    return t.hour * 60 + t.minute
 
 
 @login_required
@@ -158,76 +79,66 @@ def calendar_view(request):
         int(practitioner_id) if practitioner_id and practitioner_id.isdigit() else None
     )
     practitioners = list(clinic_practitioners(scope=scope, clinic=clinic))
-    rooms = list(clinic_rooms(scope=scope, clinic=clinic))
 
     if mode == "week":
         first = day - dt.timedelta(days=day.weekday())
         days = [first + dt.timedelta(days=i) for i in range(7)]
-        appts = appointment_list(
+        columns = [{"key": d, "day": d} for d in days]
+        step = dt.timedelta(days=7)
+    else:
+        days = [day]
+        if by == "room":
+            rooms = clinic_rooms(scope=scope, clinic=clinic)
+            columns = [{"key": f"r{r.pk}", "label": r.name, "room": r} for r in rooms]
+        else:
+            shown = [p for p in practitioners if not practitioner_id or p.pk == practitioner_id]
+            columns = [{"key": f"p{p.pk}", "label": str(p), "practitioner": p} for p in shown]
+        for c in columns:
+            c["date"] = day
+        step = dt.timedelta(days=1)
+    appointments = list(
+        calendar_appointments(
             scope=scope,
             clinic=clinic,
             first_day=days[0],
             last_day=days[-1],
-            practitioner_id=practitioner_id,
+            practitioner_id=practitioner_id if mode == "week" else None,
         )
-        columns = [{"key": d.isoformat(), "label": d, "day": d} for d in days]
-        col_of = lambda a: timezone.localtime(a.starts_at).date().isoformat()  # noqa: E731
-        step = dt.timedelta(days=7)
-    else:
-        days = [day]
-        appts = appointment_list(scope=scope, clinic=clinic, first_day=day, last_day=day)
-        if by == "room":
-            columns = [{"key": f"r{r.pk}", "label": r.name, "room": r} for r in rooms]
-            col_of = lambda a: f"r{a.room_id}"  # noqa: E731
-        else:
-            shown = [p for p in practitioners if not practitioner_id or p.pk == practitioner_id]
-            columns = [{"key": f"p{p.pk}", "label": str(p), "practitioner": p} for p in shown]
-            col_of = lambda a: f"p{a.practitioner_id}"  # noqa: E731
-        step = dt.timedelta(days=1)
-
-    opens, closes = _opening_bounds(clinic, days)
-    first_min, last_min = _minutes(opens), _minutes(closes)
-    rows = [dt.time((m // 60), m % 60) for m in range(first_min, last_min, SLOT_MIN)]
-    index = {c["key"]: i for i, c in enumerate(columns)}
-    statuses = {value: str(label) for value, label in AppointmentStatus.choices}
-    blocks = []
-    for a in appts:
-        key = col_of(a)
-        if key not in index:
-            continue
-        start = timezone.localtime(a.starts_at)
-        end = timezone.localtime(a.ends_at)
-        row_start = max(0, (_minutes(start.time()) - first_min) // SLOT_MIN)
-        row_end = max(row_start + 1, -(-(_minutes(end.time()) - first_min) // SLOT_MIN))
-        blocks.append(
-            {
-                "a": a,
-                "style": f"grid-column: {index[key] + 2}; "
-                f"grid-row: {row_start + 2} / {row_end + 2};",
-                **_block_text(a, start, end, week=mode == "week", statuses=statuses),
-            }
-        )
+    )
+    names = {p.pk: str(p) for p in practitioners}
+    if mode == "week":
+        # A practitioner who has left the clinic still has their past appointments.
+        gone = {a["practitioner_id"] for a in appointments} - names.keys()
+        if gone:
+            names |= {u.pk: str(u) for u in users_by_id(scope=scope, ids=gone)}
+    opens, closes = opening_bounds(clinic, days)
+    first_min = opens.hour * 60 + opens.minute
+    last_min = closes.hour * 60 + closes.minute
     can_book = scope.can("schedule.book")
-    cells = _booking_cells(columns, rows, day=day) if can_book else []
     context = {
         "clinic": clinic,
         "day": day,
         "week_first": days[0],
         "mode": mode,
         "by": by,
-        "columns": columns,
-        "rows": [
-            {"label": t.strftime("%H:%M") if t.minute == 0 else "", "row": i + 2}
-            for i, t in enumerate(rows)
-        ],
-        "cells": cells,
-        "blocks": blocks,
+        "columns": grid_columns(
+            columns,
+            appointments,
+            by="day" if mode == "week" else by,
+            first_min=first_min,
+            practitioner_names=names,
+            practitioner_id=practitioner_id,
+        ),
+        "row_count": -(-(last_min - first_min) // SLOT_MIN),
+        "first_minute": first_min,
+        "hours": hour_labels(first_min, last_min),
         "prev": (day - step).isoformat(),
         "next": (day + step).isoformat(),
         "today": today.isoformat(),
         "practitioners": practitioners,
         "practitioner_id": practitioner_id,
         "can_book": can_book,
+        "book": _("Book"),
     }
     if request.GET.get("feed"):
         feed = CalendarFeed.objects.filter(
