@@ -202,6 +202,26 @@ def test_the_week_view_is_headed_by_its_monday_and_cards_carry_the_full_name(wor
     assert f"<span>{patient.full_name}</span>" in page
 
 
+def test_the_london_week_in_russian_keeps_london_time_on_london_rows(world, patient):
+    london = world.other_clinic
+    for role in ("receptionist", "practitioner"):
+        Membership.objects.create(
+            organisation=world.organisation, user=world.users[role], clinic=london, role=role
+        )
+    tuesday = future_monday() + dt.timedelta(days=1)
+    booked(world, patient, tuesday, "10:00", clinic=london)
+    client = client_for(world.users["receptionist"], language="ru", clinic=london)
+    page = text(client.get(f"/schedule/?date={tuesday.isoformat()}&view=week"))
+    # Russian day names over the columns; the card in London's time, on the row that
+    # London's opening hours give 10:00 (a click there books 10:00 London time).
+    assert f"Вт {tuesday.day}.{tuesday.month:02d}" in page
+    first = int(re.search(r'data-first="(\d+)"', page).group(1))
+    row = (10 * 60 - first) // 15 + 1
+    assert f'style="grid-row:{row}/{row + 2}"' in page
+    assert f'title="10:00–10:30 {patient.full_name}"' in page
+    assert f'data-book="/schedule/book/?date={tuesday.isoformat()}"' in page
+
+
 # Another clinic's appointment: shown and read in its own zone
 
 
