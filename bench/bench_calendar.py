@@ -31,6 +31,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--src", default=str(ROOT / "src"), help="the code to measure")
     parser.add_argument("--profile", choices=("day", "week"), help="cProfile one page")
+    parser.add_argument("--page", choices=("day", "week"), help="measure only this page")
+    parser.add_argument("--languages", default="en,ru", help="comma-separated")
     args = parser.parse_args()
     sys.path.insert(0, args.src)
     sys.path.insert(0, str(ROOT / "bench"))
@@ -88,7 +90,9 @@ def main() -> None:
     print("| page | language | KB | appointments | CPU ms median | CPU ms min |")
     print("|---|---|---|---|---|---|")
     for name, path in pages.items():
-        for language in ("en", "ru"):
+        if args.page and name != args.page:
+            continue
+        for language in args.languages.split(","):
             speak(language)
             body = b""
             for _ in range(2):
@@ -101,7 +105,7 @@ def main() -> None:
             count = body.count(b"/schedule/appointments/")
             print(
                 f"| {name} | {language} | {len(body) / 1024:.1f} | {count} | "
-                f"{statistics.median(times):.2f} | {min(times):.2f} |",
+                f"{statistics.median(times or [0]):.2f} | {min(times or [0]):.2f} |",
                 flush=True,
             )
 
