@@ -120,3 +120,50 @@ def test_day_view_query_count_stays_flat_as_appointments_grow(world, patient_of,
     page, many = _get(client, f"/schedule/?date={MONDAY}")
     assert page.count('href="/schedule/appointments/') == 6
     assert len(many) == len(few)
+
+
+def test_overlapping_cards_get_lanes_and_a_lone_card_keeps_the_full_width():
+    from mesoclinic.scheduling.calendar_grid import overlap_lanes
+
+    # 09:00–10:00 and 09:30–10:30 overlap; 10:00–11:00 overlaps the second and takes the
+    # first's freed lane; 12:00 stands alone.
+    assert overlap_lanes([(1, 5), (3, 7), (5, 9), (13, 15)]) == ([0, 1, 0, None], 2)
+    assert overlap_lanes([(1, 3), (3, 5)]) == ([None, None], 1)
+    assert overlap_lanes([(1, 9), (2, 4), (3, 5), (6, 8)]) == ([0, 1, 2, 1], 3)
+    assert overlap_lanes([]) == ([], 1)
+
+
+def test_two_practitioners_at_the_same_hour_of_a_week_day_sit_side_by_side(db):
+    from mesoclinic.scheduling.calendar_grid import grid_columns
+
+    day = dt.date(2026, 3, 2)
+    zone = dt.timezone.utc
+
+    def row(pk, practitioner_id, hh):
+        return {
+            "pk": pk,
+            "starts_at": dt.datetime(2026, 3, 2, hh, 0, tzinfo=zone),
+            "ends_at": dt.datetime(2026, 3, 2, hh + 1, 0, tzinfo=zone),
+            "status": "booked",
+            "session_number": None,
+            "practitioner_id": practitioner_id,
+            "room_id": None,
+            "room__name": "",
+            "patient__family_name": f"P{pk}",
+            "patient__given_name": "A",
+            "patient__middle_name": "",
+        }
+
+    columns = grid_columns(
+        [{"key": day, "day": day}],
+        [row(1, 10, 9), row(2, 11, 9), row(3, 10, 14)],
+        by="day",
+        first_min=9 * 60,
+        practitioner_names={10: "Anna", 11: "Boris"},
+        practitioner_id=None,
+    )
+    html = str(columns[0]["cards"])
+    assert columns[0]["lanes"] == 2
+    assert 'id="appt-1" class="s-booked" style="grid-row:1/5;grid-column:1"' in html
+    assert 'id="appt-2" class="s-booked" style="grid-row:1/5;grid-column:2"' in html
+    assert 'id="appt-3" class="s-booked" style="grid-row:21/25"' in html

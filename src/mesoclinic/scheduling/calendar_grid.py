@@ -30,7 +30,7 @@ SLOT_MIN = 15
 # One appointment card. The title repeats time and name: a short card shows only its
 # first line, and the full name must stay readable.
 _CARD = (
-    '<a id="appt-{pk}" class="s-{status}" style="grid-row:{start}/{end}" href="{href}" '
+    '<a id="appt-{pk}" class="s-{status}" style="grid-row:{start}/{end}{lane}" href="{href}" '
     'title="{times} {name}"><b>{times}</b> <span>{name}</span><small>{detail}</small></a>'
 )
 
@@ -84,7 +84,8 @@ def grid_columns(
     prefix = reverse("scheduling:book")
     href_of = reverse("scheduling:appointment", args=[999999999]).replace("999999999", "{}")
     statuses = {value: str(label) for value, label in AppointmentStatus.choices}
-    cards: dict = {c["key"]: [] for c in columns}
+    columns_lanes: dict = {}
+    rows: dict = {c["key"]: [] for c in columns}
     zone = timezone.get_current_timezone()
     for a in appointments:
         if by == "day":
@@ -93,18 +94,32 @@ def grid_columns(
             key = f"r{a['room_id']}"
         else:
             key = f"p{a['practitioner_id']}"
-        if key in cards:
-            cards[key].append(
-                _card(
-                    a,
-                    zone=zone,
-                    first_min=first_min,
-                    week=by == "day",
-                    statuses=statuses,
-                    practitioner_names=practitioner_names,
-                    href_of=href_of,
-                )
+        if key in rows:
+            start = a["starts_at"].astimezone(zone)
+            end = a["ends_at"].astimezone(zone)
+            row_start = max(0, (start.hour * 60 + start.minute - first_min) // SLOT_MIN)
+            row_end = max(
+                row_start + 1, -(-(end.hour * 60 + end.minute - first_min) // SLOT_MIN)
             )
+            rows[key].append((a, start, end, row_start + 1, row_end + 1))
+    cards: dict = {}
+    for key, placed in rows.items():
+        lanes, lane_count = overlap_lanes([(r[3], r[4]) for r in placed])
+        cards[key] = [
+            _card(
+                a,
+                start=start,
+                end=end,
+                rows=(first_row, end_row),
+                lane=lane,
+                week=by == "day",
+                statuses=statuses,
+                practitioner_names=practitioner_names,
+                href_of=href_of,
+            )
+            for (a, start, end, first_row, end_row), lane in zip(placed, lanes, strict=True)
+        ]
+        columns_lanes[key] = lane_count
     for c in columns:
         day = c.get("day")
         practitioner = c.get("practitioner")
@@ -116,24 +131,64 @@ def grid_columns(
         c["book_label"] = f"{book} {date_format(day, 'DATE_FORMAT') if day else c['label']}"
         # _card escapes every value it puts in a card.
         c["cards"] = mark_safe("".join(cards[c["key"]]))  # noqa: S308
+        c["lanes"] = columns_lanes[c["key"]]
     return columns
+
+
+def overlap_lanes(spans: list[tuple[int, int]]) -> tuple[list[int | None], int]:
+    """Side-by-side places for cards whose times overlap in one column.
+
+    `spans` are (first row, row after the last) in order of start. Returns each card's
+    lane, or None for a card that overlaps no other (it keeps the column's full width),
+    and the number of lanes the column needs (at least 1). Two practitioners' visits at
+    the same hour of a week's day must both be visible, not drawn one over the other.
+    """
+    lanes: list[int | None] = [None] * len(spans)
+    lane_count = 1
+    group: list[int] = []
+    group_end = 0
+    lane_ends: list[int] = []
+
+    def close_group() -> None:
+        nonlocal lane_count
+        if len(group) > 1:
+            lane_count = max(lane_count, len(lane_ends))
+        else:
+            for i in group:
+                lanes[i] = None
+        group.clear()
+        lane_ends.clear()
+
+    for i, (start, end) in enumerate(spans):
+        if group and start >= group_end:
+            close_group()
+        for lane, lane_end in enumerate(lane_ends):
+            if lane_end <= start:
+                lane_ends[lane] = end
+                lanes[i] = lane
+                break
+        else:
+            lane_ends.append(end)
+            lanes[i] = len(lane_ends) - 1
+        group.append(i)
+        group_end = max(group_end, end) if len(group) > 1 else end
+    close_group()
+    return lanes, lane_count
 
 
 def _card(
     a: dict,
     *,
-    zone: dt.tzinfo,
-    first_min: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    rows: tuple[int, int],
+    lane: int | None,
     week: bool,
     statuses: dict,
     practitioner_names: dict,
     href_of: str,
 ) -> str:
     """One card's markup; every value from the database goes through escape()."""
-    start = a["starts_at"].astimezone(zone)
-    end = a["ends_at"].astimezone(zone)
-    row_start = max(0, (start.hour * 60 + start.minute - first_min) // SLOT_MIN)
-    row_end = max(row_start + 1, -(-(end.hour * 60 + end.minute - first_min) // SLOT_MIN))
     details = [statuses.get(a["status"], a["status"])]
     if a["session_number"]:
         details.append(_("session %(n)s") % {"n": a["session_number"]})
@@ -150,8 +205,9 @@ def _card(
     return _CARD.format(
         pk=a["pk"],
         status=escape(a["status"]),
-        start=row_start + 1,
-        end=row_end + 1,
+        start=rows[0],
+        end=rows[1],
+        lane="" if lane is None else f";grid-column:{lane + 1}",
         href=href_of.format(a["pk"]),
         times=times,
         name=name,
