@@ -137,7 +137,7 @@ def test_two_practitioners_at_the_same_hour_of_a_week_day_sit_side_by_side(db):
     from mesoclinic.scheduling.calendar_grid import grid_columns
 
     day = dt.date(2026, 3, 2)
-    zone = dt.timezone.utc
+    zone = dt.UTC
 
     def row(pk, practitioner_id, hh):
         return {

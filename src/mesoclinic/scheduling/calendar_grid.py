@@ -98,9 +98,7 @@ def grid_columns(
             start = a["starts_at"].astimezone(zone)
             end = a["ends_at"].astimezone(zone)
             row_start = max(0, (start.hour * 60 + start.minute - first_min) // SLOT_MIN)
-            row_end = max(
-                row_start + 1, -(-(end.hour * 60 + end.minute - first_min) // SLOT_MIN)
-            )
+            row_end = max(row_start + 1, -(-(end.hour * 60 + end.minute - first_min) // SLOT_MIN))
             rows[key].append((a, start, end, row_start + 1, row_end + 1))
     cards: dict = {}
     for key, placed in rows.items():
