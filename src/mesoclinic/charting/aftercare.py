@@ -62,21 +62,30 @@ def aftercare_context(*, session: TreatmentSession, language: str) -> dict:
         return _context(session=session, lang=lang)
 
 
-def aftercare_pdf(*, session: TreatmentSession, language: str) -> bytes:
-    """Render the aftercare sheet (WeasyPrint; DejaVu fonts carry Cyrillic).
+def aftercare_html(*, session: TreatmentSession, language: str) -> str:
+    """The aftercare sheet as HTML in `language`.
 
-    Drawn once per content and kept in storage (`web.documents`): a sheet asked for
-    again, unchanged, is read back instead of drawn again.
+    The one rendering both the download and the background drawing use: its hash
+    names the stored PDF (`web.documents`).
     """
-    from mesoclinic.web.documents import document_pdf
-
     context = aftercare_context(session=session, language=language)
     code = locale_language(language=context["language"], clinic_locale=session.clinic.locale)
     with translation.override(code):
-        html = render_to_string("charting/aftercare_pdf.html", context)
+        return render_to_string("charting/aftercare_pdf.html", context)
+
+
+def aftercare_pdf(*, session: TreatmentSession, language: str) -> bytes:
+    """Render the aftercare sheet (WeasyPrint; DejaVu fonts carry Cyrillic).
+
+    Drawn once per content and kept in storage (`web.documents`): the worker draws it
+    after signing and when the next visit is booked; a sheet asked for again, unchanged,
+    is read back instead of drawn again.
+    """
+    from mesoclinic.web.documents import document_pdf
+
     return document_pdf(
         organisation_id=session.organisation_id,
         patient_id=session.patient_id,
         kind=f"aftercare-{session.pk}",
-        html=html,
+        html=aftercare_html(session=session, language=language),
     )

@@ -34,19 +34,17 @@ def utc_time(moment: dt.datetime) -> str:
     return formats.date_format(moment.astimezone(dt.UTC), "SHORT_DATETIME_FORMAT") + " UTC"
 
 
-def consent_pdf(*, consent: Consent, base_url: str | None = None) -> bytes:
-    """Render the signed consent (WeasyPrint; DejaVu fonts carry Cyrillic).
+def consent_html(*, consent: Consent) -> str:
+    """The signed consent's document as HTML, in the consent's language.
 
-    A signed consent never changes: it is drawn once and then read from storage
-    (`web.documents`).
+    The one rendering both the download and the background drawing use: its hash
+    names the stored PDF (`web.documents`).
     """
-    from mesoclinic.web.documents import document_pdf
-
     clinic = Clinic.objects.get(pk=consent.plan.clinic_id)
     with translation.override(
         locale_language(language=consent.language, clinic_locale=clinic.locale)
     ):
-        html = render_to_string(
+        return render_to_string(
             "consultations/consent_pdf.html",
             {
                 "consent": consent,
@@ -56,10 +54,20 @@ def consent_pdf(*, consent: Consent, base_url: str | None = None) -> bytes:
                 "signed_utc": utc_time(consent.signed_at),
             },
         )
+
+
+def consent_pdf(*, consent: Consent, base_url: str | None = None) -> bytes:
+    """Render the signed consent (WeasyPrint; DejaVu fonts carry Cyrillic).
+
+    A signed consent never changes: it is drawn once (by the worker after signing, or
+    at the first download) and then read from storage (`web.documents`).
+    """
+    from mesoclinic.web.documents import document_pdf
+
     return document_pdf(
         organisation_id=consent.organisation_id,
         patient_id=consent.patient_id,
         kind=f"consent-{consent.pk}",
-        html=html,
+        html=consent_html(consent=consent),
         base_url=base_url,
     )

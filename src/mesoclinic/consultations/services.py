@@ -28,6 +28,7 @@ from mesoclinic.consultations.models import (
 )
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.selectors import screening_facts
+from mesoclinic.web.document_tasks import consent_document_draw_later
 
 MAX_SIGNATURE_BYTES = 400_000
 
@@ -491,4 +492,5 @@ def consent_sign(
         obj=consent,
         detail={"plan": plan.pk, "sha256": consent.text_sha256},
     )
+    consent_document_draw_later(consent=consent)
     return consent

@@ -11,6 +11,11 @@ and, while it runs (in the worker or, in tests, right away), may report progress
 
 The job follows its task by the task signals (started, finished, failed), whatever
 the backend; `job_progress` outside a job does nothing, so a task works either way.
+
+Small, frequent work (a PDF drawn after each signature) is enqueued as a bare task,
+without a job: a row per piece would bury the page. Marked `@job_on_failure(kind)`,
+such a task gets its job only when it fails for good (retries spent), so the failure
+is shown, with **Run again**, and not lost.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import smtplib
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -45,6 +51,25 @@ JOB_KINDS: dict[str, Promise] = {
 
 def job_kind_register(kind: str, label: Promise) -> None:
     JOB_KINDS[kind] = label
+
+
+def job_on_failure(kind: str) -> Callable[[Callable], Callable]:
+    """Mark a task enqueued without a job: a job of `kind` is made only if it fails for good.
+
+        @task()
+        @retry(OSError, max_attempts=4)
+        @job_on_failure("documents")
+        def consent_document_draw(*, organisation_id: int, clinic_id: int, consent_id: int): ...
+
+    The task is called with `organisation_id` (and `clinic_id`, when it has one) among
+    its keyword arguments: the failed job belongs to them.
+    """
+
+    def mark(func: Callable) -> Callable:
+        func.job_on_failure = kind  # type: ignore[attr-defined]
+        return func
+
+    return mark
 
 
 def job_kind_label(kind: str) -> str:
@@ -215,10 +240,30 @@ def on_task_finished(task_result, exception: BaseException | None = None) -> Non
             exc_class = task_result.errors[-1].exception_class
         except (ImportError, ValueError):
             exc_class = None
-    jobs.update(
+    error = error_text(exception, exc_class if exception is None else type(exception))
+    if not jobs.update(status=JobStatus.FAILED, finished_at=now, error=error):
+        _failure_job_create(task_result, error=error, finished_at=now)
+
+
+def _failure_job_create(task_result, *, error: str, finished_at: dt.datetime) -> None:
+    """The job of a task marked `job_on_failure` that failed for good: shown, retryable."""
+    kind = getattr(task_result.task.func, "job_on_failure", None)
+    organisation_id = task_result.kwargs.get("organisation_id")
+    if kind is None or organisation_id is None:
+        return
+    BackgroundJob.objects.create(
+        organisation_id=organisation_id,
+        clinic_id=task_result.kwargs.get("clinic_id"),
+        kind=kind,
         status=JobStatus.FAILED,
-        finished_at=now,
-        error=error_text(exception, exc_class if exception is None else type(exception)),
+        error=error,
+        attempts=max(len(getattr(task_result, "worker_ids", ()) or ()), 1),
+        started_at=task_result.started_at,
+        finished_at=finished_at,
+        task_path=task_result.task.module_path,
+        task_args=list(task_result.args),
+        task_kwargs=dict(task_result.kwargs),
+        task_result_id=task_result.id,
     )
 
 

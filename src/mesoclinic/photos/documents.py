@@ -14,15 +14,17 @@ from mesoclinic.consultations.documents import utc_time, zoned_time
 from mesoclinic.photos.models import PhotoConsent
 
 
-def photo_consent_pdf(*, consent: PhotoConsent, base_url: str | None = None) -> bytes:
-    """Render the signed photo consent (WeasyPrint; DejaVu fonts carry Cyrillic)."""
-    from weasyprint import HTML
+def photo_consent_html(*, consent: PhotoConsent) -> str:
+    """The signed photo consent's document as HTML (with its withdrawal, if withdrawn).
 
+    The one rendering both the download and the background drawing use: its hash
+    names the stored PDF (`web.documents`).
+    """
     clinic = consent.clinic
     with translation.override(
         locale_language(language=consent.language, clinic_locale=clinic.locale)
     ):
-        html = render_to_string(
+        return render_to_string(
             "photos/photo_consent_pdf.html",
             {
                 "consent": consent,
@@ -36,4 +38,20 @@ def photo_consent_pdf(*, consent: PhotoConsent, base_url: str | None = None) -> 
                 else "",
             },
         )
-    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+def photo_consent_pdf(*, consent: PhotoConsent, base_url: str | None = None) -> bytes:
+    """Render the signed photo consent (WeasyPrint; DejaVu fonts carry Cyrillic).
+
+    Drawn once per content (after signing and after a withdrawal, by the worker or at
+    the first download) and then read from storage (`web.documents`).
+    """
+    from mesoclinic.web.documents import document_pdf
+
+    return document_pdf(
+        organisation_id=consent.organisation_id,
+        patient_id=consent.patient_id,
+        kind=f"photo-consent-{consent.pk}",
+        html=photo_consent_html(consent=consent),
+        base_url=base_url,
+    )

@@ -33,6 +33,7 @@ from mesoclinic.photos.consent import photo_consent_text
 from mesoclinic.photos.models import Photo, PhotoConsent, PhotoConsentScope
 from mesoclinic.photos.processing import PhotoRejected, photo_process, quality_issues
 from mesoclinic.photos.selectors import baseline_of, photo_consent_current
+from mesoclinic.web.document_tasks import photo_consent_document_draw_later
 
 REJECTION_MESSAGES = {
     "empty": gettext_lazy("Choose a photograph to upload."),
@@ -135,6 +136,7 @@ def photo_consent_sign(
         obj=consent,
         detail={"photo_consent": use, "sha256": consent.text_sha256},
     )
+    photo_consent_document_draw_later(consent=consent)
     return consent
 
 
@@ -160,6 +162,7 @@ def photo_consent_withdraw(
         obj=consent,
         detail={"withdrawn": True, "hidden_photos": consent.photos.count()},
     )
+    photo_consent_document_draw_later(consent=consent)  # it now prints the withdrawal
     return consent
 
 

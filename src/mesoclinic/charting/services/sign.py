@@ -32,6 +32,7 @@ from mesoclinic.consultations.engine import kb as knowledge
 from mesoclinic.inventory.services import Use, stock_use_many
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import appointment_status_set
+from mesoclinic.web.document_tasks import session_documents_draw_later
 
 # PostgreSQL's deadlock and serialisation failures: the transaction may simply be retried.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
@@ -201,6 +202,7 @@ def _session_sign_once(
         obj=session,
         detail={"signed": True, "knowledge_version": kb.short_version},
     )
+    session_documents_draw_later(session=session)
     return session
 
 
@@ -240,4 +242,5 @@ def addendum_create(
         obj=addendum,
         patient_id=session.patient_id,
     )
+    session_documents_draw_later(session=session)  # the record prints its addenda
     return addendum

@@ -35,6 +35,7 @@ from mesoclinic.scheduling.services.slots import (
     booking_window_check,
     slot_check,
 )
+from mesoclinic.web.document_tasks import aftercare_redraw_later
 
 
 def _first_free(
@@ -228,6 +229,8 @@ def appointment_book(
     except IntegrityError as exc:
         _raise_for_integrity(exc, slot, patient)
     audit_record(action=AuditAction.CREATE, request=request, scope=scope, obj=appointment)
+    # The patient's aftercare sheet names the next booked visit.
+    aftercare_redraw_later(organisation_id=appointment.organisation_id, patient_id=patient.pk)
     return appointment
 
 
@@ -334,6 +337,9 @@ def appointment_reschedule(
         obj=appointment,
         detail={"rescheduled_to": slot.starts_at.isoformat()},
     )
+    aftercare_redraw_later(
+        organisation_id=appointment.organisation_id, patient_id=appointment.patient_id
+    )
     return appointment
 
 
@@ -436,6 +442,10 @@ def appointment_status_set(
         obj=appointment,
         detail={"status": status, "reason": reason.strip()},
     )
+    if not by_signature:  # (signing draws the session's documents itself)
+        aftercare_redraw_later(
+            organisation_id=appointment.organisation_id, patient_id=appointment.patient_id
+        )
     return appointment
 
 
