@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -205,8 +206,13 @@ def test_a_photo_consent_is_drawn_when_signed_and_again_when_withdrawn(
     url = f"/photos/consents/{consent.pk}/pdf/"
     assert "Withdrawn" not in pdf_text(_served_from_storage(client, url, clinic_case.patient))
 
+    # A session record stored earlier may show photographs the withdrawal hides.
+    patient = clinic_case.patient
+    record = f"documents/{patient.organisation_id}/patient-{patient.pk}/record-1-0a1b.pdf"
+    default_storage.save(record, ContentFile(b"%PDF-1.7 stored record"))
     with django_capture_on_commit_callbacks(execute=True):
         photo_consent_withdraw(scope=scope, consent=consent, reason="Changed my mind", now=NOW)
+    assert not default_storage.exists(record)
     assert run_pending() == 1
     assert len(_files(clinic_case.patient)) == 2
     assert "Withdrawn" in pdf_text(_served_from_storage(client, url, clinic_case.patient))

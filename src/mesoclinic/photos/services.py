@@ -34,6 +34,7 @@ from mesoclinic.photos.models import Photo, PhotoConsent, PhotoConsentScope
 from mesoclinic.photos.processing import PhotoRejected, photo_process, quality_issues
 from mesoclinic.photos.selectors import baseline_of, photo_consent_current
 from mesoclinic.web.document_tasks import photo_consent_document_draw_later
+from mesoclinic.web.documents import patient_documents_delete
 
 REJECTION_MESSAGES = {
     "empty": gettext_lazy("Choose a photograph to upload."),
@@ -163,6 +164,14 @@ def photo_consent_withdraw(
         detail={"withdrawn": True, "hidden_photos": consent.photos.count()},
     )
     photo_consent_document_draw_later(consent=consent)  # it now prints the withdrawal
+    # Stored session records may show the photographs now hidden: drop them, so that the
+    # next download draws the record without them.
+    patient_id, organisation_id = consent.patient_id, consent.organisation_id
+    transaction.on_commit(
+        lambda: patient_documents_delete(
+            organisation_id=organisation_id, patient_id=patient_id, prefix="record-"
+        )
+    )
     return consent
 
 

@@ -39,13 +39,15 @@ def document_pdf(
     return pdf
 
 
-def patient_documents_delete(*, organisation_id: int, patient_id: int) -> int:
-    """Remove every stored PDF of a patient (erasure); returns how many files went."""
+def patient_documents_delete(*, organisation_id: int, patient_id: int, prefix: str = "") -> int:
+    """Remove a patient's stored PDFs whose kind starts with `prefix` (erasure: all of
+    them); returns how many files went."""
     folder = _folder(organisation_id=organisation_id, patient_id=patient_id)
     try:
         _dirs, files = default_storage.listdir(folder)
     except FileNotFoundError:
         return 0
-    for name in files:
+    gone = [name for name in files if name.startswith(prefix)]
+    for name in gone:
         default_storage.delete(f"{folder}/{name}")
-    return len(files)
+    return len(gone)
