@@ -31,8 +31,8 @@ def test_the_shell_shows_the_clinics_read_with_the_scope(world):
     client = _client(world.users["owner"])
     with CaptureQueriesContext(connection) as queries:
         page = client.get("/audit/").content.decode()
-    assert '<option value="%d" selected>Main</option>' % world.clinic.pk in page
-    assert '<option value="%d">Second</option>' % world.other_clinic.pk in page
+    assert f'<option value="{world.clinic.pk}" selected>Main</option>' in page
+    assert f'<option value="{world.other_clinic.pk}">Second</option>' in page
     clinic_reads = [q for q in queries if 'FROM "accounts_clinic"' in q["sql"]]
     assert len(clinic_reads) == 1
 
