@@ -7,7 +7,7 @@ import zoneinfo
 from django.utils import timezone, translation
 
 from mesoclinic.accounts.locales import locale_language
-from mesoclinic.accounts.scope import scope_for
+from mesoclinic.accounts.scope import scope_and_clinics_for
 
 CLINIC_SESSION_KEY = "mesoclinic_clinic_id"
 
@@ -25,17 +25,20 @@ class ScopeMiddleware:
     def __call__(self, request):
         request.scope = None
         request.clinic = None
+        # The user's clinics in name order (the clinic switcher), read with the scope.
+        request.clinics = []
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            scope = scope_for(user, clinic_id=request.session.get(CLINIC_SESSION_KEY))
+            scope, clinics = scope_and_clinics_for(
+                user, clinic_id=request.session.get(CLINIC_SESSION_KEY)
+            )
             request.scope = scope
+            request.clinics = clinics
             if user.language:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = translation.get_language()
             if scope is not None and scope.clinic_id is not None:
-                from mesoclinic.accounts.models import Clinic
-
-                request.clinic = Clinic.objects.filter(pk=scope.clinic_id).first()
+                request.clinic = next((c for c in clinics if c.pk == scope.clinic_id), None)
                 if request.clinic is not None:
                     timezone.activate(zoneinfo.ZoneInfo(request.clinic.time_zone))
                     translation.activate(

@@ -18,9 +18,10 @@ from operator import attrgetter
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import F, FilteredRelation, Q
 from django.http import Http404
 
-from mesoclinic.accounts.models import Clinic, Membership, Role, User
+from mesoclinic.accounts.models import Clinic, Role, User
 
 ALL_STAFF = frozenset(Role)
 CLINICAL_STAFF = frozenset({Role.OWNER, Role.PRACTITIONER, Role.NURSE})
@@ -116,29 +117,52 @@ def scope_for(user: User, *, clinic_id: int | None = None, strict: bool = False)
     in gives None instead of falling back to another clinic (API tokens and calendar
     feeds are bound to one clinic and die with the membership).
     """
+    return scope_and_clinics_for(user, clinic_id=clinic_id, strict=strict)[0]
+
+
+def scope_and_clinics_for(
+    user: User, *, clinic_id: int | None = None, strict: bool = False
+) -> tuple[Scope | None, list[Clinic]]:
+    """The user's scope (see `scope_for`) and their clinics in name order, in one query.
+
+    Every signed-in page needs both (the roles, the selected clinic's zone and locale,
+    the clinic switcher): the organisation's clinics are read with the user's roles in
+    each joined on, instead of memberships, clinic ids and the clinic in three reads.
+    Read afresh on every request, so a role granted or revoked counts at once.
+    """
     if not user.is_authenticated or user.organisation_id is None or not user.is_active:
-        return None
-    memberships = list(
-        Membership.objects.filter(user=user, organisation_id=user.organisation_id).values_list(
-            "clinic_id", "role"
+        return None, []
+    rows = (
+        Clinic.objects.filter(organisation_id=user.organisation_id)
+        .annotate(
+            mine=FilteredRelation(
+                "memberships",
+                condition=Q(
+                    memberships__user_id=user.pk,
+                    memberships__organisation_id=user.organisation_id,
+                ),
+            ),
+            my_role=F("mine__role"),
         )
+        .order_by("name", "id")
     )
+    by_id: dict[int, Clinic] = {}
+    memberships: list[tuple[int, str]] = []
+    for clinic in rows:
+        by_id.setdefault(clinic.pk, clinic)
+        if clinic.my_role is not None:
+            memberships.append((clinic.pk, clinic.my_role))
     is_owner = any(role == Role.OWNER for _, role in memberships)
-    if is_owner:
-        clinic_ids = frozenset(
-            Clinic.objects.filter(organisation_id=user.organisation_id).values_list("id", flat=True)
-        )
-    else:
-        clinic_ids = frozenset(c for c, _ in memberships)
+    clinic_ids = frozenset(by_id) if is_owner else frozenset(c for c, _ in memberships)
     if clinic_id not in clinic_ids:
         if strict:
-            return None
+            return None, []
         clinic_id = min((c for c, _ in memberships), default=None) if memberships else None
     by_clinic: dict[int, set[Role]] = {c: {Role.OWNER} if is_owner else set() for c in clinic_ids}
     for c, role in memberships:
         by_clinic.setdefault(c, set()).add(Role(role))
     clinic_roles = {c: frozenset(r) for c, r in by_clinic.items()}
-    return Scope(
+    scope = Scope(
         user_id=user.pk,
         organisation_id=user.organisation_id,
         clinic_id=clinic_id,
@@ -146,6 +170,7 @@ def scope_for(user: User, *, clinic_id: int | None = None, strict: bool = False)
         clinic_ids=clinic_ids,
         clinic_roles=clinic_roles,
     )
+    return scope, [clinic for pk, clinic in by_id.items() if pk in clinic_ids]
 
 
 def scoped(

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mesoclinic.choices import ChoiceLabels
+
 
 class AuditAction(models.TextChoices):
     READ = "read", _("Read")
@@ -28,7 +30,7 @@ class AppendOnlyError(Exception):
     """Raised when code tries to change or delete an audit event."""
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ChoiceLabels, models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
     )

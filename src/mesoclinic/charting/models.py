@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mesoclinic.choices import ChoiceLabels
+
 
 class SessionStatus(models.TextChoices):
     CHECKED_IN = "checked_in", _("Checked in")
@@ -26,7 +28,7 @@ class ScreeningLevel(models.TextChoices):
     BLOCK = "block", _("Blocked")
 
 
-class TreatmentSession(models.Model):
+class TreatmentSession(ChoiceLabels, models.Model):
     """One session of care: the check-in screening, the chart and its signature."""
 
     organisation = models.ForeignKey(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mesoclinic.choices import ChoiceLabels
+
 
 class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
@@ -28,7 +30,7 @@ def patient_full_name(family: str, given: str, middle: str) -> str:
     return " ".join(p for p in (family, given, middle) if p)
 
 
-class Patient(models.Model):
+class Patient(ChoiceLabels, models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
     )
@@ -138,7 +140,7 @@ class FactKind(models.TextChoices):
     NOTE = "note", _("Note")
 
 
-class HistoryFact(models.Model):
+class HistoryFact(ChoiceLabels, models.Model):
     """One fact of a patient's medical history, as recorded at one moment.
 
     Append-only: a correction is a new row that `supersedes` the old one, a

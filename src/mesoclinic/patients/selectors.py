@@ -160,7 +160,13 @@ def patient_list(*, scope: Scope, query: str = "", limit: int = PER_PAGE) -> lis
 
 def patient_get(*, scope: Scope, patient_id: int) -> Patient:
     """One patient of the scope's organisation, or 404."""
-    return get_scoped_or_404(Patient, scope, permission="patients.view_demographics", pk=patient_id)
+    return get_scoped_or_404(
+        # The home clinic decides a minor's age of consent (guardians on the patient page).
+        Patient.objects.select_related("home_clinic"),
+        scope,
+        permission="patients.view_demographics",
+        pk=patient_id,
+    )
 
 
 def history_current(*, scope: Scope, patient: Patient) -> QuerySet[HistoryFact]:
@@ -191,8 +197,11 @@ def history_fact_get(*, scope: Scope, fact_id: int) -> HistoryFact:
     )
 
 
-def screening_facts(*, scope: Scope, patient: Patient):
+def screening_facts(*, scope: Scope, patient: Patient, current: list[HistoryFact] | None = None):
     """The patient's current history as the screening engine's input.
+
+    `current`: the patient's `history_current` rows, when the caller has read them
+    already (the patient page lists them), so they are not read twice.
 
     Returns (PatientFacts, recent procedures, facts not screened). Typed medicines
     and conditions flagged `needs_coding` are sent as text (screening warns until
@@ -201,7 +210,11 @@ def screening_facts(*, scope: Scope, patient: Patient):
     """
     from mesoclinic.core.screening import Medication, OtherProcedure, PatientFacts, Surgery
 
-    facts = list(history_current(scope=scope, patient=patient).order_by("recorded_at", "id"))
+    if current is None:
+        facts = list(history_current(scope=scope, patient=patient).order_by("recorded_at", "id"))
+    else:
+        scope.require("patients.view_clinical")
+        facts = sorted(current, key=lambda f: (f.recorded_at, f.pk))
     coded = [f for f in facts if not f.needs_coding]
     by_kind: dict[str, list[HistoryFact]] = {}
     for fact in coded:
@@ -251,15 +264,18 @@ def screening_facts(*, scope: Scope, patient: Patient):
     return patient_facts, procedures, [f for f in facts if f.needs_coding and f not in typed]
 
 
-def patient_alerts(*, scope: Scope, patient: Patient, today):
+def patient_alerts(
+    *, scope: Scope, patient: Patient, today, current: list[HistoryFact] | None = None
+):
     """The alert banner of a patient (allergies, pregnancy, anticoagulants, absolute
-    contraindications), from the current history; empty for staff without clinical access."""
+    contraindications), from the current history (`current`, if already read; see
+    `screening_facts`); empty for staff without clinical access."""
     from mesoclinic.core.alerts import patient_alerts as alerts_for
     from mesoclinic.core.knowledge import load_knowledge
 
     if not scope.can("patients.view_clinical"):
         return []
-    facts, _procedures, uncoded = screening_facts(scope=scope, patient=patient)
+    facts, _procedures, uncoded = screening_facts(scope=scope, patient=patient, current=current)
     return alerts_for(
         kb=load_knowledge(),
         facts=facts,

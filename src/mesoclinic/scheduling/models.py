@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mesoclinic.accounts.models import Weekday
+from mesoclinic.choices import ChoiceLabels
 
 
 class RoomFeature(models.TextChoices):
@@ -290,7 +291,7 @@ ACTIVE_STATUSES = (
 )
 
 
-class Appointment(models.Model):
+class Appointment(ChoiceLabels, models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
     )

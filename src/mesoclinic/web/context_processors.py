@@ -9,7 +9,9 @@ def shell(request) -> dict:
     scope = getattr(request, "scope", None)
     if scope is None:
         return {"nav_items": [], "clinics": [], "current_clinic": None, "role_labels": []}
-    clinics = list(Clinic.objects.filter(pk__in=scope.clinic_ids).order_by("name"))
+    clinics = getattr(request, "clinics", None)
+    if clinics is None:  # a request that did not pass through ScopeMiddleware
+        clinics = list(Clinic.objects.filter(pk__in=scope.clinic_ids).order_by("name"))
     return {
         "nav_items": navigation_for(scope, current=request.path),
         "clinics": clinics,

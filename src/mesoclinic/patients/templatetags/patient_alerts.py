@@ -12,12 +12,20 @@ register = template.Library()
 
 
 @register.inclusion_tag("patients/_alert_banner.html", takes_context=True)
-def alert_banner(context, patient) -> dict:
-    """Alerts of `patient` for the signed-in user, in the reader's language."""
+def alert_banner(context, patient, facts=None) -> dict:
+    """Alerts of `patient` for the signed-in user, in the reader's language.
+
+    `facts`: the patient's current history, if the page has read it already.
+    """
     request = context.get("request")
     scope = getattr(request, "scope", None)
     if scope is None or not patient:
         return {"alerts": []}
     language = "ru" if (get_language() or "en").startswith("ru") else "en"
-    alerts = patient_alerts(scope=scope, patient=patient, today=timezone.localdate())
+    alerts = patient_alerts(
+        scope=scope,
+        patient=patient,
+        today=timezone.localdate(),
+        current=facts if isinstance(facts, list) else None,
+    )
     return {"alerts": [{"kind": a.kind, "text": a.text(language)} for a in alerts]}
