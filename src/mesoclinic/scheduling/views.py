@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic, OpeningHours
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -43,10 +43,6 @@ from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
 
 SLOT_MIN = 15
-
-
-def _lang() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
 
 
 def _clinic(request) -> Clinic:
@@ -271,7 +267,7 @@ def book_view(request):
         patient = patient_get(scope=scope, patient_id=int(patient_id))
         audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "book"})
     if request.method == "POST":
-        form = BookingForm(request.POST, practitioners=practitioners, language=_lang())
+        form = BookingForm(request.POST, practitioners=practitioners, language=current_language())
         valid = form.is_valid()
         if patient is None:
             patient_errors.append(_("Choose the patient."))
@@ -309,7 +305,9 @@ def book_view(request):
             "duration": 30,
             "practitioner": request.GET.get("practitioner"),
         }
-        form = BookingForm(initial=initial, practitioners=practitioners, language=_lang())
+        form = BookingForm(
+            initial=initial, practitioners=practitioners, language=current_language()
+        )
     return render(
         request,
         "scheduling/book.html",
