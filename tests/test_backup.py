@@ -18,7 +18,7 @@ from django.db import connection
 
 from mesoclinic.backup import MANIFEST, _ExtraDatabase
 from mesoclinic.cli import main
-from tests.charting.factories import NOW, charted, make_day
+from tests.charting.factories import NOW, charted, checked_in, make_day, row
 from tests.scheduling.conftest import active_plan, clinic_setup  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,3 +134,53 @@ def test_restore_fills_an_empty_database_and_media_folder_and_refuses_a_full_one
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
+
+
+def _lift_chart_point_triggers() -> None:
+    """Let UPDATEs of signed chart points through, for the caller's transaction only: the
+    damage a backup must detect is done outside the application."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER charting_point_no_update")
+        else:
+            cursor.execute(
+                "ALTER TABLE charting_chartpoint DISABLE TRIGGER charting_point_immutable"
+            )
+
+
+def test_a_changed_chart_point_of_a_signed_session_is_detected(world, active_plan):
+    from django.db import transaction
+
+    from mesoclinic.backup import integrity_summary, summary_problems
+    from mesoclinic.charting.models import ChartPoint
+    from mesoclinic.charting.services import PointForm, chart_save, session_sign
+
+    day = make_day(world, active_plan)
+    session = checked_in(day)
+    session = chart_save(
+        scope=day.scope,
+        session=session,
+        rows=[row("zone.cheeks", lot=day.lot, volume="")],
+        points=[PointForm(row="0", canvas="face", x="0.3", y="0.5", volume="0.4", depth="1")],
+        expected_version=session.version,
+        save_token="",
+        now=NOW,
+    )
+    session_sign(scope=day.scope, session=session, now=NOW)
+    recorded = integrity_summary()
+    assert recorded["signed"]["points"] == 1
+    assert summary_problems(recorded, integrity_summary()) == []
+
+    with transaction.atomic():
+        _lift_chart_point_triggers()
+        ChartPoint.objects.update(x="0.3100")
+        problems = summary_problems(recorded, integrity_summary())
+        transaction.set_rollback(True)
+    assert problems == [
+        "signed sessions, entries, chart points, addenda or consents differ from the backup's"
+    ]
+
+    # A manifest written before points were recorded is compared on what it recorded.
+    older = json.loads(json.dumps(recorded))
+    del older["signed"]["points"], older["signed"]["points_sha256"]
+    assert summary_problems(older, integrity_summary()) == []

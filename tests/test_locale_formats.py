@@ -55,3 +55,20 @@ def test_a_russian_speaker_in_a_london_clinic_reads_russian_with_british_formats
     page = _page(world, patient_of, locale="en-gb", language="ru")
     assert "Дата рождения" in page
     assert "14/03/1986" in page and "24/11/2026 00:20" in page
+
+
+@pytest.mark.parametrize(
+    ("active", "expected"),
+    [("en", "en"), ("en-gb", "en"), ("en-us", "en"), ("ru", "ru"), ("ru-gb", "ru"), (None, "en")],
+)
+def test_current_language_is_the_readers_words_whatever_the_clinics_formats(active, expected):
+    from django.utils import translation
+
+    from mesoclinic.accounts.locales import current_language
+
+    if active is None:
+        with translation.override(None):
+            assert current_language() == expected
+    else:
+        with translation.override(active):
+            assert current_language() == expected

@@ -75,6 +75,22 @@ def _write_free_text(world, patient, name: str) -> None:
     # Notes written before a later change of the services, as they may be in old rows.
     SideEffect.objects.filter(patient=patient).update(note=f"{name} phoned")
     patient.appointments.update(notes=f"Ring {name} on {PHONE_DIGITS}")
+    # The stock ledger: a write-off whose reason names the patient, and one of the
+    # patient's own (use) lines with a reason, as an older import may have written.
+    from mesoclinic.inventory.models import StockMovement
+    from mesoclinic.inventory.services import stock_waste
+
+    use = StockMovement.objects.filter(patient=patient).first()
+    stock_waste(
+        scope=world.scope("owner").in_clinic(use.clinic_id),
+        lot=use.lot,
+        quantity_ml="0.1",
+        reason=f"Vial dropped during {name}'s session",
+        at=NOW,
+    )
+    use.pk = None
+    use.reason = f"Top-up for {name}"
+    use.save()
 
 
 def _raw_update(sql: str, params: list) -> None:
@@ -98,6 +114,7 @@ def test_anonymised_records_hold_no_identifying_text_and_keep_the_clinical_facts
     from mesoclinic.consultations.models import Consent
     from mesoclinic.interop.models import AnonymisationPass, ErasureStatus
     from mesoclinic.interop.services import request_erasure, retention_run
+    from mesoclinic.inventory.models import StockMovement
     from mesoclinic.outcomes.models import OutcomeScore
     from mesoclinic.photos.models import Photo, PhotoConsent
 
@@ -109,6 +126,7 @@ def test_anonymised_records_hold_no_identifying_text_and_keep_the_clinical_facts
         "charting_addendum",
         "consultations_consent",
         "consultations_consultation",
+        "inventory_stockmovement",
         "patients_historyfact",
         "patients_patient",
         "photos_photoconsent",
@@ -121,6 +139,7 @@ def test_anonymised_records_hold_no_identifying_text_and_keep_the_clinical_facts
     session_days = list(
         TreatmentSession.objects.filter(patient=patient).values_list("session_date", flat=True)
     )
+    ledger = list(StockMovement.objects.values_list("pk", "kind", "quantity_ul", "patient_id"))
 
     erasure = request_erasure(patient, requested_by=world.users["owner"], reason=f"{name} asked")
     assert erasure.status == ErasureStatus.RETAINED
@@ -147,6 +166,10 @@ def test_anonymised_records_hold_no_identifying_text_and_keep_the_clinical_facts
         )
         == session_days
     )
+    assert list(StockMovement.objects.values_list("pk", "kind", "quantity_ul", "patient_id")) == (
+        ledger
+    )
+    assert StockMovement.objects.filter(reason=f"Vial dropped during #{patient.pk}'s session")
     assert SideEffect.objects.filter(patient=patient, kind="se.bruising").count() == 1
     assert OutcomeScore.objects.filter(patient=patient).count() == 3
     assert Consent.objects.filter(patient=patient).count() == 1
@@ -169,6 +192,7 @@ def test_signed_records_still_refuse_a_raw_update_outside_anonymisation(world, r
     from mesoclinic.consultations.models import Consent
     from mesoclinic.interop.models import AnonymisationPass
     from mesoclinic.interop.services import request_erasure, retention_run
+    from mesoclinic.inventory.models import StockMovement
     from mesoclinic.patients.models import HistoryFact
 
     session = TreatmentSession.objects.get(patient=record, status="signed")
@@ -207,9 +231,25 @@ def test_signed_records_still_refuse_a_raw_update_outside_anonymisation(world, r
         )
         transaction.set_rollback(True)
 
+    # The stock ledger: under this patient's pass only a reason may change.
+    line = StockMovement.objects.filter(patient=record).first()
+    reason = ("UPDATE inventory_stockmovement SET reason = %s WHERE id = %s", ["X", line.pk])
+    assert _refused(*reason)
+    with transaction.atomic():
+        AnonymisationPass.objects.create(patient_id=record.pk)
+        for column, value in [("quantity_ul", -1), ("patient_id", None), ("kind", "waste")]:
+            assert _refused(
+                f"UPDATE inventory_stockmovement SET reason = %s, {column} = %s WHERE id = %s",  # noqa: S608
+                ["X", value, line.pk],
+            )
+        assert _refused("DELETE FROM inventory_stockmovement WHERE id = %s", [line.pk])
+        assert not _refused(*reason)
+        transaction.set_rollback(True)
+
     erasure = request_erasure(record, requested_by=world.users["owner"])
     end = dt.datetime.combine(erasure.retain_until, dt.time(12), tzinfo=dt.UTC)
     assert retention_run(now=end) == [erasure.pk]
     assert Addendum.objects.get(pk=addendum.pk).text == "—"
+    assert _refused(*reason)
     # After the anonymisation, the same statements are refused as before.
     assert all(_refused(sql, params) for sql, params in updates)

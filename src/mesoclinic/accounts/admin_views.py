@@ -34,6 +34,7 @@ from mesoclinic.accounts.clinic_services import (
     clinic_hours_set,
     clinic_update,
 )
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Membership, Organisation, Role
 from mesoclinic.accounts.selectors import clinic_get, clinic_list, staff_get
 from mesoclinic.accounts.staff_services import (
@@ -227,7 +228,7 @@ def staff_add_view(request):
 
 
 def _techniques() -> list[tuple[str, str]]:
-    lang = "ru" if (get_language() or "en").startswith("ru") else "en"
+    lang = current_language()
     return [(tid, t.name.get(lang)) for tid, t in load_knowledge().technique.items()]
 
 

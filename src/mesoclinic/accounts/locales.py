@@ -10,10 +10,17 @@ mesoclinic.formats (FORMAT_MODULE_PATH), then Django's own.
 
 from __future__ import annotations
 
+from django.utils.translation import get_language
+
 
 def base_language(language: str | None) -> str:
     """The two-letter language ("en" or "ru") of a language code such as "ru-gb"."""
     return "ru" if (language or "en").lower().startswith("ru") else "en"
+
+
+def current_language() -> str:
+    """The two-letter language ("en" or "ru") of the active translation: the reader's."""
+    return base_language(get_language())
 
 
 def locale_language(*, language: str | None, clinic_locale: str | None) -> str:

@@ -12,10 +12,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.charting import screening as sc
@@ -60,10 +60,6 @@ ROW_FIELDS = (
     "device_id",
     "device_params",
 )
-
-
-def _lang() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
 
 
 def _clinic(request):
@@ -189,7 +185,7 @@ def _session_context(request, session) -> dict:
         )
     )
     zones = list(dict.fromkeys(e.zone_id for e in entries))
-    lang = _lang()
+    lang = current_language()
     pictures, numbered = chart_pictures(
         entries=entries, zone_names={z: e.name.get(lang) for z, e in kb.zone.items()}
     )
@@ -206,12 +202,12 @@ def _session_context(request, session) -> dict:
         "override_form": OverrideForm(),
         "addendum_form": AddendumForm(),
         "side_effect_form": SideEffectForm(
-            kb=kb, zones=zones, language=_lang(), initial={"onset_on": _today(request)}
+            kb=kb, zones=zones, language=current_language(), initial={"onset_on": _today(request)}
         ),
         "addenda": session.addenda.select_related("author"),
         "side_effects": session.side_effects.select_related("recorded_by"),
         "flags": patient_flags(scope=request.scope, patient=session.patient),
-        "aftercare": aftercare_items(session=session, language=_lang())
+        "aftercare": aftercare_items(session=session, language=current_language())
         if session.is_signed
         else [],
         "screened_today": services.clinic_today(session.clinic, session.screened_at)
@@ -341,7 +337,7 @@ def _baseline_photos(request, session, lang: str) -> list[dict]:
 
 def _chart_context(request, session, rows, points=(), *, errors=(), check=None) -> dict:
     kb = knowledge()
-    lang = _lang()
+    lang = current_language()
     zone_names = {z: entry.name.get(lang) for z, entry in kb.zone.items()}
     techniques = [(t, entry.name.get(lang), entry.kind) for t, entry in kb.technique.items()]
     lots = lots_for_charting(
@@ -490,7 +486,7 @@ def side_effect_view(request, session_id: int):
     session = _session(request, session_id)
     kb = knowledge()
     zones = list(dict.fromkeys(session.entries.values_list("zone_id", flat=True)))
-    form = SideEffectForm(request.POST, kb=kb, zones=zones, language=_lang())
+    form = SideEffectForm(request.POST, kb=kb, zones=zones, language=current_language())
     if not form.is_valid():
         for field, errs in form.errors.items():
             for e in errs:
@@ -546,7 +542,7 @@ def record_pdf_view(request, session_id: int):
     session = _session(request, session_id)
     if not session.is_signed:
         raise Http404
-    pdf = session_record_pdf(session=session, language=_lang())
+    pdf = session_record_pdf(session=session, language=current_language())
     audit_record(action=AuditAction.EXPORT, request=request, obj=session, detail={"record": True})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="session-{session.pk}.pdf"'
@@ -585,7 +581,7 @@ def aftercare_durations_view(request, clinic_id: int):
         request.POST or None,
         kb=knowledge(),
         current=policy.hours if policy else {},
-        language=get_language()[:2],
+        language=current_language(),
     )
     if request.method == "POST" and form.is_valid():
         try:

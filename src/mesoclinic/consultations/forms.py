@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.consultations.engine import kb
-from mesoclinic.patients.forms import DATE_INPUT_FORMATS, DateInput, _ui_language
+from mesoclinic.patients.forms import DATE_INPUT_FORMATS, DateInput
 from mesoclinic.web.dates import BoundedDateField
 
 PRODUCT_ROWS = 4
@@ -35,7 +36,7 @@ class ConsultationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        lang = _ui_language()
+        lang = current_language()
         self.fields["indications"].choices = _choices("indication", lang)
         self.fields["zones"].choices = _choices("zone", lang)
         self.fields["findings"].choices = _choices("finding", lang)
@@ -63,7 +64,7 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        lang = _ui_language()
+        lang = current_language()
         self.fields["zones"].choices = _choices("zone", lang)
         self.fields["technique_ids"].choices = _choices("technique", lang)
         products = [("", "—"), *_choices("product", lang)]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.scope import (
     Scope,
     get_in_clinic_or_404,
@@ -124,7 +124,7 @@ def _fact_text(fact) -> str:
     if fact.label:
         return fact.label
     if fact.code:
-        language = "ru" if (get_language() or "en").startswith("ru") else "en"
+        language = current_language()
         try:
             name = getattr(kb().get(fact.code), "name", None)
         except KeyError:

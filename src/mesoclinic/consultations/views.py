@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.consultations import engine
@@ -37,7 +38,6 @@ from mesoclinic.consultations.services import (
     plan_update,
 )
 from mesoclinic.consultations.zonemap import zone_maps
-from mesoclinic.patients.forms import _ui_language
 from mesoclinic.patients.selectors import patient_get, screening_facts
 from mesoclinic.web.forms import form_add_validation_error
 from mesoclinic.web.pagination import KeysetPage
@@ -46,7 +46,7 @@ TIMELINE_PER_PAGE = 50
 
 
 def _zone_names() -> dict[str, str]:
-    lang = _ui_language()
+    lang = current_language()
     return {z.id: z.name.get(lang) for z in engine.kb().zone.values()}
 
 
@@ -127,7 +127,7 @@ def consultation_detail_view(request, consultation_id: int):
             "verdicts": verdicts,
             "level": level,
             "uncoded": uncoded,
-            "lang": _ui_language(),
+            "lang": current_language(),
             "can_plan": request.scope.can("plans.create"),
             "plans": plans_of(scope=request.scope, patient=c.patient).filter(consultation=c),
         },

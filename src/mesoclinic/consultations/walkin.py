@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -28,10 +28,6 @@ from mesoclinic.scheduling.models import Appointment
 OPEN_STATUSES = ("booked", "confirmed", "arrived")
 # The interval window of a one-session plan is never used; it only has to be valid.
 SINGLE_INTERVAL_DAYS = (7, 14)
-
-
-def _lang() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
 
 
 def _visit_day(appointment: Appointment) -> dt.date:
@@ -79,10 +75,11 @@ def walkin_plan_create(
             % {"status": appointment.get_status_display()}
         )
     if appointment.technique_id and appointment.technique_id not in technique_ids:
+        technique = engine.kb().get(appointment.technique_id).name.get(current_language())
         raise ValidationError(
             {
                 "technique_ids": _("The appointment is booked for %(technique)s: include it.")
-                % {"technique": engine.kb().get(appointment.technique_id).name.get(_lang())}
+                % {"technique": technique}
             }
         )
     low, high = SINGLE_INTERVAL_DAYS

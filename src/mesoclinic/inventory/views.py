@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mesoclinic.accounts.locales import base_language
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import get_scoped_or_404
 from mesoclinic.audit.models import AuditAction
@@ -46,10 +46,6 @@ RECALL_PATIENTS_PER_PAGE = 25
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
-def _lang() -> str:
-    return base_language(translation.get_language())
-
-
 @login_required
 def index(request):
     scope = request.scope
@@ -81,7 +77,7 @@ def product_list(request):
 @login_required
 def product_new(request):
     request.scope.require("inventory.manage")
-    form = ProductForm(request.POST or None, language=_lang())
+    form = ProductForm(request.POST or None, language=current_language())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -92,7 +88,7 @@ def product_new(request):
             messages.success(request, _("%(name)s was added to the catalogue.") % {"name": product})
             return redirect("inventory:product", product_id=product.pk)
     kb = load_knowledge()
-    ingredients = [(iid, i.name.get(_lang())) for iid, i in kb.ingredient.items()]
+    ingredients = [(iid, i.name.get(current_language())) for iid, i in kb.ingredient.items()]
     return render(
         request, "inventory/product_form.html", {"form": form, "ingredients": ingredients}
     )
@@ -105,7 +101,7 @@ def product_detail(request, product_id: int):
     components = [
         (
             c,
-            kb.ingredient[c.ingredient_id].name.get(_lang())
+            kb.ingredient[c.ingredient_id].name.get(current_language())
             if c.ingredient_id in kb.ingredient
             else c.ingredient_id,
         )
@@ -295,7 +291,7 @@ def recall(request, lot_id: int):
             "movements": movements,
             "groups": groups,
             "drafts": recall_drafts(lot, groups),
-            "language": _lang(),
+            "language": current_language(),
         },
     )
 
@@ -321,13 +317,13 @@ def recall_export(request, lot_id: int, fmt: str):
         # Streamed row by row from a server-side cursor: a lot given to thousands
         # of patients never sits in memory as one string.
         response = StreamingHttpResponse(
-            recall_csv_rows(lot, movements.iterator(chunk_size=500), language=_lang()),
+            recall_csv_rows(lot, movements.iterator(chunk_size=500), language=current_language()),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
     groups = group_by_patient(movements.iterator(chunk_size=500))
-    pdf = recall_pdf(lot, groups, language=_lang(), now=timezone.localtime())
+    pdf = recall_pdf(lot, groups, language=current_language(), now=timezone.localtime())
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
     return response
@@ -342,7 +338,7 @@ def patient_lots(request, patient_id: int):
     lots = list({m.lot_id: m.lot for m in uses}.values())
     form = None
     if lots and scope.can("patients.edit_clinical"):
-        form = AdverseEventForm(request.POST or None, lots=lots, language=_lang())
+        form = AdverseEventForm(request.POST or None, lots=lots, language=current_language())
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             lot = next(lot for lot in lots if str(lot.pk) == data["lot"])
@@ -367,13 +363,13 @@ def patient_lots(request, patient_id: int):
     return render(
         request,
         "inventory/patient.html",
-        {"patient": patient, "uses": uses, "form": form, "language": _lang()},
+        {"patient": patient, "uses": uses, "form": form, "language": current_language()},
     )
 
 
 @login_required
 def signals(request):
-    rows = selectors.adverse_event_signals(scope=request.scope, language=_lang())
+    rows = selectors.adverse_event_signals(scope=request.scope, language=current_language())
     policy = services.stock_policy_for(clinic_id=request.scope.clinic_id)
     return render(request, "inventory/signals.html", {"rows": rows, "policy": policy})
 

@@ -21,7 +21,7 @@ from mesoclinic.core.screening import add_months
 from mesoclinic.outcomes.models import OutcomeScore, Timepoint
 from mesoclinic.patients.models import Patient
 
-# The six-month maintenance visit (web.selectors.MAINTENANCE_MONTHS is the same recall).
+# The six-month maintenance visit (web.selectors.reception.MAINTENANCE_MONTHS is the same recall).
 MAINTENANCE_MONTHS = 6
 # A follow-up still undone this long after it fell due stops being listed.
 FOLLOW_UP_WINDOW_MONTHS = 6

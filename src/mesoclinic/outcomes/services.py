@@ -6,10 +6,9 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.locales import base_language
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
@@ -81,7 +80,7 @@ def score_record(
     if level is None:
         errors["level"] = _("%(value)s is not a level of %(scale)s.") % {
             "value": value,
-            "scale": scale.short.get(_language()),
+            "scale": scale.short.get(current_language()),
         }
     expected = RATER_OF[scale.rated_by]
     if rater not in Rater.values:
@@ -91,7 +90,7 @@ def score_record(
             _("%(scale)s is scored by the patient, not the practitioner.")
             if expected == Rater.SUBJECT
             else _("%(scale)s is scored by the practitioner, not the patient.")
-        ) % {"scale": scale.short.get(_language())}
+        ) % {"scale": scale.short.get(current_language())}
     elif expected == Rater.INVESTIGATOR and not scope.can("sessions.chart"):
         errors["rater"] = _("Only a practitioner may give the practitioner's score.")
     if zone_id and zone_id not in kb.zone:
@@ -100,8 +99,8 @@ def score_record(
         errors["zone_id"] = _("Choose the zone this score is for.")
     elif zone_id and not scale.applies_to(zone_id=zone_id):
         errors["zone_id"] = _("%(scale)s is not scored on %(zone)s.") % {
-            "scale": scale.short.get(_language()),
-            "zone": kb.zone[zone_id].name.get(_language()),
+            "scale": scale.short.get(current_language()),
+            "zone": kb.zone[zone_id].name.get(current_language()),
         }
     if timepoint not in Timepoint.values:
         errors["timepoint"] = _("Say when the score was given.")
@@ -164,7 +163,3 @@ def score_record(
         },
     )
     return score
-
-
-def _language() -> str:
-    return base_language(get_language())

@@ -8,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from mesoclinic.accounts.locales import base_language
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic, Role, User
 from mesoclinic.accounts.scope import in_my_clinics, scoped
 from mesoclinic.audit.models import AuditAction
@@ -27,10 +26,6 @@ from mesoclinic.outcomes.services import score_record
 from mesoclinic.patients.selectors import patient_get
 from mesoclinic.photos.selectors import photo_rows, photos_for_scoring
 from mesoclinic.photos.thumbs import staff_reader
-
-
-def _lang() -> str:
-    return base_language(get_language())
 
 
 def plan_label(plan: TreatmentPlan, language: str) -> str:
@@ -76,7 +71,7 @@ def patient_view(request, patient_id: int):
     """The patient's scores, a chart per scale and zone, and the form to add one."""
     patient = _patient(request, patient_id)
     kb = knowledge()
-    language = _lang()
+    language = current_language()
     plans = _patient_plans(request, patient)
     zones = list(dict.fromkeys(z for p in plans for z in p.zones)) or list(kb.zone)
     can_record = request.scope.can("patients.edit_clinical")
@@ -185,7 +180,7 @@ def session_view(request, session_id: int):
     session = session_get(scope=request.scope, session_id=session_id)
     request.scope = request.scope.in_clinic(session.clinic_id)
     timezone.activate(session.clinic.zone)
-    language = _lang()
+    language = current_language()
     if request.method == "POST":
         request.scope.require("patients.edit_clinical")
         form = session_form(session, data=request.POST, language=language)
@@ -236,7 +231,7 @@ def report_view(request):
     if request.scope is None:
         raise Http404
     request.scope.require("clinic.manage")
-    language = _lang()
+    language = current_language()
     clinics = list(Clinic.objects.filter(pk__in=request.scope.clinic_ids).order_by("name"))
     practitioners = (
         User.objects.filter(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.patients.models import FactKind, Fitzpatrick, Sex
 from mesoclinic.patients.widgets import DatalistInput, medicine_and_condition_names
@@ -94,12 +94,8 @@ def _code_choices(kb, language: str) -> list:
 
 def zone_choices(language: str | None = None) -> list[tuple[str, str]]:
     kb = load_knowledge()
-    language = language or _ui_language()
+    language = language or current_language()
     return [(z.id, z.name.get(language)) for z in kb.zone.values()]
-
-
-def _ui_language() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
 
 
 class HistoryFactForm(forms.Form):
@@ -139,7 +135,7 @@ class HistoryFactForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        language = _ui_language()
+        language = current_language()
         kb = load_knowledge()
         self.fields["code"].choices = _code_choices(kb, language)
         self.fields["label"].widget = DatalistInput(

@@ -14,11 +14,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mesoclinic.accounts.locales import base_language
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.charting.models import TreatmentSession
@@ -46,10 +45,6 @@ from mesoclinic.photos.services import (
 )
 from mesoclinic.photos.thumbs import staff_reader, thumb_token_valid
 from mesoclinic.web.forms import form_add_validation_error
-
-
-def _lang() -> str:
-    return base_language(get_language())
 
 
 def _label(photo, lang: str) -> None:
@@ -83,7 +78,7 @@ def patient_photos_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     photos = photo_rows(
         photos_visible(scope=request.scope, patient=patient),
-        _lang(),
+        current_language(),
         reader=staff_reader(request.user),
     )
     # One event for the page, naming every photograph shown (their thumbnails add none).
@@ -237,7 +232,7 @@ def _capture_choices(request, patient, lang: str):
 def capture_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
     request.scope.require("patients.edit_clinical")
-    lang = _lang()
+    lang = current_language()
     consent = photo_consent_current(patient=patient)
     if request.method == "GET":
         audit_record(
@@ -325,7 +320,7 @@ def capture_view(request, patient_id: int):
 def photo_detail_view(request, photo_id: int):
     photo = photo_get(scope=request.scope, photo_id=photo_id)
     audit_record(action=AuditAction.READ, request=request, obj=photo)
-    lang = _lang()
+    lang = current_language()
     _label(photo, lang)
     baseline = baseline_of(
         scope=request.scope, patient=photo.patient, zone_id=photo.zone_id, view_id=photo.view_id
@@ -357,7 +352,7 @@ def photo_image_view(request, photo_id: int, size: str = "full"):
 @login_required
 def compare_view(request, patient_id: int):
     patient = patient_get(scope=request.scope, patient_id=patient_id)
-    lang = _lang()
+    lang = current_language()
     series = _series(
         photo_rows(
             photos_visible(scope=request.scope, patient=patient),

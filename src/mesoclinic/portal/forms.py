@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.core.knowledge.lexicon import names_for_autocomplete
 from mesoclinic.patients.widgets import DatalistInput
@@ -56,7 +56,7 @@ YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 
 
 def _name(entry) -> str:
-    return entry.name.get(get_language()[:2]) if hasattr(entry.name, "get") else str(entry.name)
+    return entry.name.get(current_language()) if hasattr(entry.name, "get") else str(entry.name)
 
 
 class QuestionnaireForm(forms.Form):
@@ -96,7 +96,7 @@ class QuestionnaireForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         kb = load_knowledge()
-        lang = get_language()[:2]
+        lang = current_language()
         self.fields["conditions"].choices = sorted(
             ((code, _name(entry)) for code, entry in kb.tables["condition"].items()),
             key=lambda c: c[1].casefold(),

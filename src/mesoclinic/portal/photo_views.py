@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.portal import forms
 from mesoclinic.portal.services import (
@@ -171,7 +172,7 @@ def shared_outcomes(request) -> dict:
     clinic_ids = shared_clinic_ids(patient=patient)
     if not clinic_ids:
         return {"shared": False, "charts": [], "photos": []}
-    language = translation.get_language()[:2]
+    language = current_language()
     scores = list(shared_scores(patient=patient, clinic_ids=clinic_ids))
     charts = patient_charts(
         scope=shared_scope(patient=patient, clinic_ids=clinic_ids),

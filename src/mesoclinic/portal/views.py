@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record, client_ip
 from mesoclinic.portal import forms
@@ -290,7 +291,7 @@ def register_verify(request, clinic_id: int):
             if not ok:
                 form.add_error("code", _("That code is wrong or has expired."))
         if ok:
-            language = "ru" if translation.get_language().startswith("ru") else "en"
+            language = current_language()
             try:
                 account = self_registration_complete(
                     clinic=clinic,

@@ -9,10 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.scope import get_in_clinic_or_404
 from mesoclinic.audit.models import AuditAction
@@ -27,10 +28,6 @@ from mesoclinic.scheduling.planner_runs import (
     run_courses,
 )
 from mesoclinic.web.dates import iso_days_localised
-
-
-def _ru() -> bool:
-    return (get_language() or "en").startswith("ru")
 
 
 @login_required
@@ -101,7 +98,10 @@ def planner_run_view(request, run_id: int):
                         for s in course.sessions
                     ],
                     "unplaced": [
-                        (u["index"], iso_days_localised(u["ru"] if _ru() else u["en"]))
+                        (
+                            u["index"],
+                            iso_days_localised(u["ru"] if current_language() == "ru" else u["en"]),
+                        )
                         for u in course.unplaced
                     ],
                 }

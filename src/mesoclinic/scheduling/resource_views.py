@@ -9,9 +9,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Weekday
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -45,14 +46,10 @@ from mesoclinic.web.dates import BoundedDateField, date_check
 from mesoclinic.web.forms import DateInput, form_add_validation_error
 
 
-def _lang() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
-
-
 def _techniques(*, needle_free_only: bool = False) -> list[tuple[str, str]]:
     kb = load_knowledge()
     return [
-        (tid, t.name.get(_lang()))
+        (tid, t.name.get(current_language()))
         for tid, t in kb.technique.items()
         if not needle_free_only or t.kind == "needle-free"
     ]

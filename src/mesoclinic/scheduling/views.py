@@ -9,10 +9,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -47,10 +47,6 @@ from mesoclinic.scheduling.services import (
 )
 from mesoclinic.web.dates import date_param
 from mesoclinic.web.forms import form_add_validation_error
-
-
-def _lang() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
 
 
 def _clinic(request) -> Clinic:
@@ -182,7 +178,7 @@ def book_view(request):
         patient = patient_get(scope=scope, patient_id=int(patient_id))
         audit_record(action=AuditAction.READ, request=request, obj=patient, detail={"view": "book"})
     if request.method == "POST":
-        form = BookingForm(request.POST, practitioners=practitioners, language=_lang())
+        form = BookingForm(request.POST, practitioners=practitioners, language=current_language())
         valid = form.is_valid()
         if patient is None:
             patient_errors.append(_("Choose the patient."))
@@ -220,7 +216,9 @@ def book_view(request):
             "duration": 30,
             "practitioner": request.GET.get("practitioner"),
         }
-        form = BookingForm(initial=initial, practitioners=practitioners, language=_lang())
+        form = BookingForm(
+            initial=initial, practitioners=practitioners, language=current_language()
+        )
     return render(
         request,
         "scheduling/book.html",

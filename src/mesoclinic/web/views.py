@@ -5,8 +5,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Role
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -20,7 +20,7 @@ def home(request):
     context = {"now": timezone.localtime(now)}
     scope = getattr(request, "scope", None)
     clinic = getattr(request, "clinic", None)
-    language = "ru" if (get_language() or "en").startswith("ru") else "en"
+    language = current_language()
     roles = scope.roles if scope is not None else frozenset()
     if Role.PRACTITIONER in roles:
         context["practitioner"] = practitioner_home(scope=scope, now=now, language=language)

@@ -38,7 +38,6 @@ from mesoclinic.charting.services.common import (  # noqa: F401
     STOPPING,
     _fefo_lot,
     _is_physician,
-    _lang,
     _locked,
     _lot_facts,
     _signed_history,

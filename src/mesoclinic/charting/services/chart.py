@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -27,7 +28,6 @@ from mesoclinic.charting.services.common import (
     MAX_VOLUME_ML,
     STOPPING,
     _is_physician,
-    _lang,
     _locked,
     clinic_today,
     practitioner_credentials,
@@ -94,7 +94,7 @@ class ChartCheck:
         out = list(self.errors)
         for index, errs in sorted(self.row_errors.items()):
             out += [_("Row %(n)s: %(error)s") % {"n": index + 1, "error": e} for e in errs]
-        out += [v.message.get(_lang()) for v in self.blocking]
+        out += [v.message.get(current_language()) for v in self.blocking]
         return out
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -21,7 +22,6 @@ from mesoclinic.charting.services.common import (
     STOPPING,
     _fefo_lot,
     _is_physician,
-    _lang,
     _locked,
     _lot_facts,
     _signed_history,
@@ -150,7 +150,7 @@ def _history_from_checkin(
                     "visit: check with the patient and correct the record if stopped."
                 ) % {"date": today.isoformat()}
                 if not answer.text and answer.code:
-                    fields["label"] = kb.medication_class[answer.code].name.get(_lang())
+                    fields["label"] = kb.medication_class[answer.code].name.get(current_language())
         else:  # surgery, procedure: dated events
             on_date = answer.on_date or today
             label = answer.text or (

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic, Membership, Role
 from mesoclinic.accounts.scope import Scope, scope_for
 from mesoclinic.charting.models import (
@@ -31,13 +31,9 @@ GAUGE_RANGE = (18, 34)
 STOPPING = ("block", "postpone")
 
 
-def _lang() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
-
-
 def verdict_text(verdict: Mapping) -> str:
     """A stored verdict's message in the user's language."""
-    return verdict["message"][_lang()]
+    return verdict["message"][current_language()]
 
 
 def clinic_today(clinic: Clinic, now: dt.datetime) -> dt.date:

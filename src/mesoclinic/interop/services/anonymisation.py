@@ -7,8 +7,10 @@ person: the name, contact details, the birth day, the signer's name, drawn signa
 text of each signed consent, and every free text written about the patient (history
 notes and labels, consultation notes, addenda, override reasons, side-effect and
 outcome notes, adverse-event notes, appointment notes, imported facts, questionnaire
-answers), the portal account, the photographs, and the patient's name and contact
-details in the erasure request's reason and in the labels of the audit trail.
+answers, the reasons of the patient's stock-ledger lines), the portal account, the
+photographs, and the patient's name and contact details in the erasure request's reason,
+in the labels of the audit trail and in any other stock-ledger reason of the
+organisation.
 
 Signed records are protected by database triggers; `patient_anonymise` is the one way
 past them (see `AnonymisationPass` and interop migration 0002) and is audited.
@@ -20,6 +22,7 @@ import re
 
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -49,7 +52,7 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
     from mesoclinic.charting.models import Addendum, SideEffect, TreatmentSession
     from mesoclinic.consultations.models import Consent, Consultation
     from mesoclinic.interop.models import ErasureRequest, SubjectAccessRequest
-    from mesoclinic.inventory.models import AdverseEventReport
+    from mesoclinic.inventory.models import AdverseEventReport, StockMovement
     from mesoclinic.outcomes.models import OutcomeScore
     from mesoclinic.patients.models import HistoryFact
     from mesoclinic.photos.models import PhotoConsent
@@ -108,6 +111,28 @@ def patient_anonymise(*, patient: Patient, erasure_id: int | None = None) -> dic
         reason = _scrub(request.reason, identifying, pseudonym(patient))
         if reason != request.reason:
             counts["erasure_requests"] += ErasureRequest.objects.filter(pk=request.pk).update(
+                reason=reason
+            )
+    # The stock ledger keeps every quantity; a reason is free text. The patient's own
+    # lines lose theirs (a write-off or adjustment needs one: ERASED); any other line
+    # of the organisation that names the patient keeps its reason with the name
+    # replaced. The ledger lets only the reason change, only during the pass
+    # (inventory migration 0005).
+    names = Q(pk__in=[])
+    for value in identifying:
+        names |= Q(reason__icontains=value)
+    counts["stock_movements"] = 0
+    for line in (
+        StockMovement.objects.filter(organisation_id=patient.organisation_id)
+        .filter(Q(patient=patient, reason__gt="") | names)
+        .only("pk", "patient_id", "reason")
+    ):
+        if line.patient_id == patient.pk:
+            reason = ERASED
+        else:
+            reason = _scrub(line.reason, identifying, pseudonym(patient))
+        if reason != line.reason:
+            counts["stock_movements"] += StockMovement.objects.filter(pk=line.pk).update(
                 reason=reason
             )
     # The audit trail keeps what happened, with the patient's name replaced in its labels.

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django import template
-from django.utils import translation
 from django.utils.formats import number_format
 
-from mesoclinic.accounts.locales import base_language
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.core.knowledge import load_knowledge
 from mesoclinic.inventory.models import ul_to_ml
 
@@ -35,4 +34,4 @@ def kb_name(entry_id: str) -> str:
     except KeyError:
         return entry_id
     name = getattr(entry, "name", None)
-    return name.get(base_language(translation.get_language())) if name is not None else entry_id
+    return name.get(current_language()) if name is not None else entry_id

@@ -5,15 +5,11 @@ from __future__ import annotations
 import re
 
 from django import template
-from django.utils.translation import get_language
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.core.knowledge import load_knowledge
 
 register = template.Library()
-
-
-def _language() -> str:
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
 
 
 @register.filter
@@ -26,7 +22,7 @@ def kb_name(code: str, language: str | None = None) -> str:
     except KeyError:
         return code
     name = getattr(entry, "name", None)
-    return name.get(language or _language()) if name is not None else code
+    return name.get(language or current_language()) if name is not None else code
 
 
 @register.filter
@@ -41,15 +37,15 @@ def in_language(text) -> str:
     if text is None:
         return ""
     if isinstance(text, dict):
-        return text.get(_language()) or text.get("en", "")
-    return text.get(_language())
+        return text.get(current_language()) or text.get("en", "")
+    return text.get(current_language())
 
 
 @register.filter
 def evidence_name(level: str) -> str:
     """An evidence grade ("label", "study"...) in plain words, in the reader's language."""
     info = load_knowledge().evidence_level.get(level)
-    return info.name.get(_language()) if info is not None else ""
+    return info.name.get(current_language()) if info is not None else ""
 
 
 _REFERENCE = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]\s*$")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import get_language
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.patients.selectors import patient_alerts
 
 register = template.Library()
@@ -21,7 +21,7 @@ def alert_banner(context, patient, facts=None) -> dict:
     scope = getattr(request, "scope", None)
     if scope is None or not patient:
         return {"alerts": []}
-    language = "ru" if (get_language() or "en").startswith("ru") else "en"
+    language = current_language()
     alerts = patient_alerts(
         scope=scope,
         patient=patient,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from mesoclinic.accounts.locales import current_language
 
 
 def message_text(msg) -> str:
@@ -10,7 +10,7 @@ def message_text(msg) -> str:
     in the user's language, its days in the user's date format."""
     from mesoclinic.web.dates import iso_days_localised
 
-    ru = (get_language() or "en").startswith("ru")
+    ru = current_language() == "ru"
     if hasattr(msg, "message_en"):
         text = msg.message_ru if ru else msg.message_en
     else:

@@ -51,7 +51,6 @@ from mesoclinic.scheduling.services.slots import (  # noqa: F401
     Slot,
     _covered,
     _fmt_range,
-    _lang,
     _local,
     booking_window_check,
     slot_check,

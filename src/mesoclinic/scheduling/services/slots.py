@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from mesoclinic.accounts.locales import current_language
 from mesoclinic.accounts.models import Clinic, Membership, OpeningHours, Role, User
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.core.knowledge import load_knowledge
@@ -221,7 +222,7 @@ def slot_check(
                 (
                     "practitioner",
                     _("%(name)s is not credentialed for %(technique)s.")
-                    % {"name": practitioner, "technique": technique.name.get(_lang())},
+                    % {"name": practitioner, "technique": technique.name.get(current_language())},
                 )
             )
         if technique.kind == "needle-free":
@@ -230,7 +231,7 @@ def slot_check(
                     (
                         "device",
                         _("%(technique)s needs a device.")
-                        % {"technique": technique.name.get(_lang())},
+                        % {"technique": technique.name.get(current_language())},
                     )
                 )
             elif technique_id not in device.technique_ids:
@@ -238,7 +239,7 @@ def slot_check(
                     (
                         "device",
                         _("%(device)s cannot deliver %(technique)s.")
-                        % {"device": device, "technique": technique.name.get(_lang())},
+                        % {"device": device, "technique": technique.name.get(current_language())},
                     )
                 )
     if room is not None and room.clinic_id != clinic.pk:
@@ -257,9 +258,3 @@ def slot_check(
             ignore_id=ignore_id,
         ).problems
     return problems
-
-
-def _lang() -> str:
-    from django.utils.translation import get_language
-
-    return "ru" if (get_language() or "en").startswith("ru") else "en"
