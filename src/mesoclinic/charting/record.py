@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from mesoclinic.accounts.locales import base_language
 from mesoclinic.charting.models import TreatmentSession
 from mesoclinic.charting.pictures import chart_pictures
 from mesoclinic.consultations.engine import kb as knowledge
@@ -20,7 +21,7 @@ def session_record_html(*, session: TreatmentSession, language: str) -> str:
     The one rendering both the download and the background drawing use: its hash
     names the stored PDF (`web.documents`), so an addendum makes a new one.
     """
-    lang = "ru" if language.startswith("ru") else "en"
+    lang = base_language(language)
     kb = knowledge()
     entries = list(
         session.entries.select_related("lot__product", "device").prefetch_related(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from mesoclinic.accounts.locales import base_language
 from mesoclinic.accounts.models import Clinic
 from mesoclinic.accounts.scope import Scope, get_in_clinic_or_404, scoped
 from mesoclinic.charting.models import AftercarePolicy, PatientFlag, TreatmentSession
@@ -150,7 +151,7 @@ def aftercare_items(*, session: TreatmentSession, language: str) -> list[Afterca
         kb=kb,
         zones=zones,
         techniques=techniques,
-        language="ru" if language.startswith("ru") else "en",
+        language=base_language(language),
         ingredients=ingredients,
         policy={"aftercare_hours": policy.hours} if policy else None,
     )

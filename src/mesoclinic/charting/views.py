@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mesoclinic.accounts.locales import current_language
+from mesoclinic.accounts.locales import base_language, current_language
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
 from mesoclinic.charting import screening as sc
@@ -139,8 +139,7 @@ def checkin_view(request, appointment_id: int):
         else None
     )
     kb = knowledge()
-    language = appointment.patient.preferred_language or "en"
-    language = "ru" if language.startswith("ru") else "en"
+    language = base_language(appointment.patient.preferred_language)
     questions = sc.visit_questions(kb=kb, product_ids=plan.product_ids if plan else [])
     form = CheckinForm(
         request.POST or None,
