@@ -9,6 +9,7 @@ from django.test import Client
 
 from mesoclinic.api.services import api_token_create
 from mesoclinic.audit.models import AuditAction, AuditEvent
+from tests.scheduling.conftest import clinic_setup  # noqa: F401 (fixture)
 
 
 def _reads(user) -> int:
@@ -57,3 +58,34 @@ def test_the_api_appointment_list_is_audited(world):
     )
     assert response.status_code == 200
     assert _reads(user) == before + 1
+
+
+def test_the_calendar_and_the_sessions_day_name_their_patients_in_one_audit_event(
+    world,
+    patient_of,
+    clinic_setup,  # noqa: F811 (the fixture)
+):
+    from mesoclinic.scheduling.services import appointment_book
+    from tests.scheduling.conftest import MONDAY, at
+
+    patient = patient_of(world, family="Calendared")
+    appointment_book(
+        scope=world.scope("receptionist"),
+        patient=patient,
+        practitioner=world.users["practitioner"],
+        starts_at=at(MONDAY, "11:00"),
+        duration_min=30,
+        technique_id="technique.nappage",
+    )
+    user = world.users["practitioner"]
+    client = _client(user)
+    for url, view in (
+        (f"/schedule/?date={MONDAY}", "calendar"),
+        (f"/schedule/?date={MONDAY}&view=week", "calendar"),
+        (f"/sessions/?date={MONDAY}", "sessions_day"),
+    ):
+        before = _reads(user)
+        assert "Calendared" in client.get(url).content.decode()
+        assert _reads(user) == before + 1, url
+        event = AuditEvent.objects.filter(actor=user, action=AuditAction.READ).latest("id")
+        assert event.detail == {"view": view, "patients": [patient.pk]}

@@ -103,6 +103,15 @@ def day_view(request):
         day=day,
         practitioner_id=request.user.pk if mine else None,
     )
+    if rows:
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            detail={
+                "view": "sessions_day",
+                "patients": sorted({r.appointment.patient_id for r in rows}),
+            },
+        )
     return render(
         request,
         "charting/day.html",

@@ -72,6 +72,7 @@ CALENDAR_FIELDS = (
     "practitioner_id",
     "room_id",
     "room__name",
+    "patient_id",
     "patient__family_name",
     "patient__given_name",
     "patient__middle_name",

@@ -101,6 +101,16 @@ def calendar_view(request):
             practitioner_id=practitioner_id if mode == "week" else None,
         )
     )
+    if appointments:
+        # The calendar shows patients' names: one audit event per view names them.
+        audit_record(
+            action=AuditAction.READ,
+            request=request,
+            detail={
+                "view": "calendar",
+                "patients": sorted({a["patient_id"] for a in appointments}),
+            },
+        )
     names = {p.pk: str(p) for p in practitioners}
     if mode == "week":
         # A practitioner who has left the clinic still has their past appointments.
