@@ -70,3 +70,31 @@ def test_owner_sees_the_trail_in_the_browser_view(world, patient_of):
     client.force_login(world.users["owner"])
     page = client.get("/audit/").content.decode()
     assert patient.full_name in page
+
+
+def test_a_batch_writes_its_events_in_one_insert_in_the_order_recorded(world, patient_of):
+    from django.test.utils import CaptureQueriesContext
+
+    from mesoclinic.audit.services import audit_batch, audit_record
+
+    patient = patient_of(world)
+    owner = world.users["owner"]
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic(), audit_batch():
+        for n in range(3):
+            audit_record(action=AuditAction.READ, actor=owner, obj=patient, detail={"n": n})
+        # Nothing is written until the block ends.
+        assert not AuditEvent.objects.filter(detail__n=0).exists()
+    inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "audit_')]
+    assert len(inserts) == 1
+    events = AuditEvent.objects.filter(patient_id=patient.pk, action=AuditAction.READ)
+    assert [e.detail["n"] for e in events.order_by("id")] == [0, 1, 2]
+
+
+def test_a_batch_that_raises_writes_nothing(world, patient_of):
+    from mesoclinic.audit.services import audit_batch, audit_record
+
+    patient = patient_of(world)
+    with pytest.raises(ValueError), transaction.atomic(), audit_batch():
+        audit_record(action=AuditAction.READ, actor=world.users["owner"], obj=patient)
+        raise ValueError("the write failed")
+    assert not AuditEvent.objects.filter(action=AuditAction.READ, patient_id=patient.pk).exists()

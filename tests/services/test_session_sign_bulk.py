@@ -34,6 +34,13 @@ def test_a_five_zone_chart_is_signed_with_one_ledger_insert_and_one_audit_insert
         session_sign(scope=day.scope, session=session, now=NOW)
     assert _statements(ctx, 'INSERT INTO "inventory_stockmovement"') == 1
     assert _statements(ctx, 'UPDATE "inventory_stockbalance"') == 2  # one per lot
+    # The ledger lines', the appointment's and the session's events: one insert.
+    assert _statements(ctx, 'INSERT INTO "audit_auditevent"') == 1
+    assert AuditEvent.objects.filter(
+        object_type="charting.TreatmentSession", object_id=str(session.pk), detail__signed=True
+    ).exists()
+    # Each lot is read (locked) once: the re-check uses the locked lots.
+    assert _statements(ctx, 'SELECT "inventory_lot"') == 1
     uses = StockMovement.objects.filter(session_ref=session.pk, kind=MovementKind.USE)
     assert sorted(uses.values_list("zone_id", flat=True)) == sorted(ZONES)
     events = AuditEvent.objects.filter(

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 from mesoclinic.audit.models import AuditAction, AuditEvent
 from mesoclinic.web.text import strip_control
+
+# The events of the innermost `audit_batch` block, written when it ends (None: none open).
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write every audit event recorded inside the block in one INSERT, when it ends.
+
+    For a service that writes many objects in one transaction (signing a chart: its
+    ledger lines, the appointment, the session): the same events, in the order they
+    were recorded, without a statement each. Only inside `transaction.atomic`, so the
+    events commit or roll back with the writes they describe; when the block raises,
+    nothing is written (the transaction is rolled back). A nested block adds to the
+    outer one.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_batch() is only for use inside transaction.atomic")
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if events:
+        AuditEvent.objects.bulk_create(events)
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -137,7 +169,11 @@ def audit_record(
         patient_id=patient_id,
         detail=detail,
     )
-    event.save(force_insert=True)
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)  # written when the `audit_batch` block ends
+    else:
+        event.save(force_insert=True)
     return event
 
 
@@ -182,4 +218,8 @@ def audit_record_many(
                 detail=_clean(detail or {}),
             )
         )
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(events)  # written when the `audit_batch` block ends
+        return events
     return AuditEvent.objects.bulk_create(events)

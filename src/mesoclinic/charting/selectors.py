@@ -78,19 +78,29 @@ def day_sessions(
     return [DayRow(a, sessions.get(a.pk), plans.get(a.plan_id)) for a in appointments]
 
 
-def session_get(*, scope: Scope, session_id: int) -> TreatmentSession:
-    """One session of one of the user's clinics (clinical staff there only), or 404."""
+SESSION_PAGE_RELATED = (
+    "patient",
+    "practitioner",
+    "clinic",
+    "plan",
+    "appointment",
+    "signed_by",
+    "override_by",
+    "screened_by",
+)
+
+
+def session_get(
+    *, scope: Scope, session_id: int, related: tuple[str, ...] = SESSION_PAGE_RELATED
+) -> TreatmentSession:
+    """One session of one of the user's clinics (clinical staff there only), or 404.
+
+    `related` are the rows read with it: all the session page shows by default; a
+    write (save, sign) asks for the clinic only, since its service reads the session
+    again, locked, with what it needs.
+    """
     return get_in_clinic_or_404(
-        TreatmentSession.objects.select_related(
-            "patient",
-            "practitioner",
-            "clinic",
-            "plan",
-            "appointment",
-            "signed_by",
-            "override_by",
-            "screened_by",
-        ),
+        TreatmentSession.objects.select_related(*related),
         scope,
         permission="patients.view_clinical",
         pk=session_id,

@@ -69,15 +69,19 @@ def _clinic(request):
     return request.clinic
 
 
-def _session(request, session_id: int):
+def _session(request, session_id: int, *, write: bool = False):
     """The session (404 outside the user's clinics), with the scope moved to its clinic.
 
     Everything the page then checks or does uses the user's roles in the session's
-    clinic, never those of the clinic they have selected.
+    clinic, never those of the clinic they have selected. With `write`, only the
+    session and its clinic are read: the service reads it again, locked.
     """
     if request.scope is None:
         raise Http404
-    session = session_get(scope=request.scope, session_id=session_id)
+    if write:
+        session = session_get(scope=request.scope, session_id=session_id, related=("clinic",))
+    else:
+        session = session_get(scope=request.scope, session_id=session_id)
     request.scope = request.scope.in_clinic(session.clinic_id)
     timezone.activate(session.clinic.zone)  # its day and times are the clinic's
     return session
@@ -231,8 +235,8 @@ def session_view(request, session_id: int):
     return render(request, "charting/session.html", _session_context(request, session))
 
 
-def _post_service(request, session_id: int, call, success: str):
-    session = _session(request, session_id)
+def _post_service(request, session_id: int, call, success: str, *, write: bool = False):
+    session = _session(request, session_id, write=write)
     try:
         call(session)
     except ValidationError as exc:
@@ -379,7 +383,7 @@ def _chart_context(request, session, rows, points=(), *, errors=(), check=None) 
 
 @login_required
 def chart_view(request, session_id: int):
-    session = _session(request, session_id)
+    session = _session(request, session_id, write=request.method == "POST")
     request.scope.require("sessions.chart")
     if session.status in (SessionStatus.SIGNED, SessionStatus.POSTPONED):
         return redirect("charting:session", session_id=session.pk)
@@ -471,6 +475,7 @@ def sign_view(request, session_id: int):
             scope=request.scope, session=s, now=timezone.now(), request=request
         ),
         _("Session signed. Stock has been updated."),
+        write=True,  # signing reads the session again, locked
     )
 
 

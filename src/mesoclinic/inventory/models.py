@@ -428,7 +428,9 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.quantity_ml} mL · {self.lot}"
+        # The kind's label directly: get_kind_display() translates every choice to find
+        # one (each ledger line of a signature is audited under this label).
+        return f"{MovementKind(self.kind).label} {self.quantity_ml} mL · {self.lot}"
 
     @property
     def quantity_ml(self) -> Decimal:

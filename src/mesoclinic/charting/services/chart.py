@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.locales import current_language
+from mesoclinic.accounts.models import Role
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
 from mesoclinic.audit.services import audit_record
@@ -27,7 +28,6 @@ from mesoclinic.charting.services.common import (
     GAUGE_RANGE,
     MAX_VOLUME_ML,
     STOPPING,
-    _is_physician,
     _locked,
     clinic_today,
     practitioner_credentials,
@@ -208,9 +208,14 @@ def chart_check(
     rows: Sequence[EntryForm],
     today: dt.date,
     points: Sequence[PointForm] = (),
+    locked_lots: Sequence[Lot] | None = None,
 ) -> ChartCheck:
     """Validate posted rows and their placed points: fields, lots at this clinic, then the
-    engine on the whole chart (each lot's share of the volume, the deepest depth)."""
+    engine on the whole chart (each lot's share of the volume, the deepest depth).
+
+    `locked_lots`: the chart's lots as the caller locked them in this transaction
+    (signing), checked as they are instead of being read again.
+    """
     kb = knowledge()
     check = ChartCheck(session_limit_ml=session_limit(session))
     if not rows:
@@ -218,11 +223,15 @@ def chart_check(
         return check
     lot_ids = {r.lot_id for r in rows if r.lot_id.strip().isdigit()}
     lot_ids |= {p.lot for p in points if p.lot.strip().isdigit()}
-    lots = {
-        str(lot.pk): lot
-        for lot in Lot.objects.filter(
+    if locked_lots is None:
+        locked_lots = Lot.objects.filter(
             pk__in=[int(i) for i in lot_ids], organisation_id=scope.organisation_id
         ).select_related("product")
+    wanted = {int(i) for i in lot_ids}
+    lots = {
+        str(lot.pk): lot
+        for lot in locked_lots
+        if lot.pk in wanted and lot.organisation_id == scope.organisation_id
     }
     here = dict(
         StockBalance.objects.filter(
@@ -363,7 +372,9 @@ def chart_check(
             organisation_id=scope.organisation_id, user_id=scope.user_id
         ),
         practitioner_id=str(scope.user_id),
-        physician=_is_physician(scope.user_id, session.clinic_id),
+        # The request's scope already holds the user's roles in the session's clinic
+        # (read from the memberships when the request began): no second read.
+        physician=Role.PRACTITIONER in scope.roles_in(session.clinic_id),
         today=today,
         kb=kb,
         policy=screening_policy_for(clinic_id=session.clinic_id),
@@ -492,10 +503,14 @@ def chart_save(
     check = chart_check(scope=scope, session=session, rows=rows, points=points, today=today)
     if not check.ok:
         raise ValidationError(check.messages())
-    ChartPoint.objects.filter(session=session).delete()
-    ChartEntry.objects.filter(session=session).delete()
-    for entry in check.entries:
-        entry.save()  # one by one: every backend then knows the new id the points refer to
+    # The draft's points go first, then its rows: nothing else refers to a row (the
+    # points are its only cascade), so both are plain DELETEs, without Django's
+    # collector reading the rows first.
+    ChartPoint.objects.filter(session=session)._raw_delete(ChartPoint.objects.db)
+    ChartEntry.objects.filter(session=session)._raw_delete(ChartEntry.objects.db)
+    # One INSERT for all rows: PostgreSQL and SQLite (3.35+, RETURNING) both give back
+    # the new ids, which the points refer to.
+    ChartEntry.objects.bulk_create(check.entries)
     placed = []
     for index, entry_points in check.points.items():
         for point in entry_points:

@@ -191,14 +191,15 @@ def deepest(entry: ChartEntry, points: Sequence[ChartPoint]):
 
 def saved_point_forms(session) -> list[PointForm]:
     """The saved points as posted forms, keyed by their row's position (for re-checking)."""
-    entry_ids = session.entries.order_by("position", "id").values_list("pk", flat=True)
-    positions = {pk: str(i) for i, pk in enumerate(entry_ids)}
-    points = ChartPoint.objects.filter(session=session).order_by(
-        "entry__position", "entry_id", "position", "id"
-    )
+    return entries_point_forms(session.entries.order_by("position", "id").prefetch_related("sites"))
+
+
+def entries_point_forms(entries: Sequence[ChartEntry]) -> list[PointForm]:
+    """The points of rows read in chart order with their `sites` prefetched, as posted
+    forms naming their row by its position (signing re-checks the chart it read once)."""
     return [
         PointForm(
-            row=positions.get(p.entry_id, ""),
+            row=str(index),
             canvas=p.canvas,
             photo=str(p.photo_id or ""),
             kind=p.kind,
@@ -210,5 +211,7 @@ def saved_point_forms(session) -> list[PointForm]:
             volume="" if p.volume_ml is None else str(p.volume_ml),
             depth="" if p.depth_mm is None else str(p.depth_mm),
         )
-        for p in points
+        for index, entry in enumerate(entries)
+        # The model's ordering (entry, position, id) orders each row's prefetched points.
+        for p in entry.sites.all()
     ]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from mesoclinic.accounts.scope import Scope
 from mesoclinic.audit.models import AuditAction
-from mesoclinic.audit.services import audit_record
+from mesoclinic.audit.services import audit_batch, audit_record
 from mesoclinic.charting.models import (
     Addendum,
     ChartEntry,
@@ -23,13 +23,12 @@ from mesoclinic.charting.services.chart import (
     _entry_rows,
     _require_chartable,
     chart_check,
-    entry_points,
 )
 from mesoclinic.charting.services.common import _locked, clinic_today, scope_user
-from mesoclinic.charting.services.points import lot_volumes
+from mesoclinic.charting.services.points import entries_point_forms, lot_volumes
 from mesoclinic.charting.services.side_effects import side_effect_file_reports
 from mesoclinic.consultations.engine import kb as knowledge
-from mesoclinic.inventory.services import Use, stock_use_many
+from mesoclinic.inventory.services import Use, stock_lots_lock, stock_use_many
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import appointment_status_set
 from mesoclinic.web.document_tasks import session_documents_draw_later
@@ -52,7 +51,9 @@ def session_sign(
     """
     for attempt in (1, 2):
         try:
-            with transaction.atomic():
+            # The audit events of the signature (the ledger lines, the appointment, the
+            # session) are written together, in one INSERT, at the end of the transaction.
+            with transaction.atomic(), audit_batch():
                 return _session_sign_once(scope=scope, session=session, now=now, request=request)
         except OperationalError as exc:
             if getattr(exc.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
@@ -90,12 +91,20 @@ def _session_sign_once(
         .prefetch_related("sites__lot__product")
         .order_by("position", "id")
     )
+    # Every lot is locked at once, in one global order (no deadlock with a session
+    # charted the other way), before the check: the chart is checked on the lots as
+    # they are used (status, expiry), and they are read once.
+    lot_ids = {e.lot_id for e in charted if e.lot_id} | {
+        p.lot_id for e in charted for p in e.sites.all() if p.lot_id
+    }
+    locked_lots = stock_lots_lock(scope=scope, lot_ids=lot_ids) if lot_ids else []
     check = chart_check(
         scope=scope,
         session=session,
         rows=_entry_rows(session, charted),
-        points=entry_points(session),
+        points=entries_point_forms(charted),
         today=today,
+        locked_lots=locked_lots,
     )
     if not check.ok:
         raise ValidationError(check.messages())
@@ -109,9 +118,8 @@ def _session_sign_once(
         for entry in entries
         for lot, volume in lot_volumes(entry, list(entry.sites.all()))
     ]
-    # Every lot is locked at once, in one global order (no deadlock with a session
-    # charted the other way), its stock taken once, and the ledger lines and their
-    # audit events written in one statement each.
+    # Each lot's stock is taken once, and the ledger lines and their audit events
+    # written in one statement each.
     movements = stock_use_many(
         scope=scope,
         uses=[Use(lot_id=lot.pk, quantity_ml=v, zone_id=e.zone_id) for e, lot, v in shares],
@@ -120,6 +128,7 @@ def _session_sign_once(
         administered_at=now,
         session_ref=session.pk,
         clinic=session.clinic,
+        locked_lots=locked_lots,
         request=request,
     )
     # What the signed record shows is copied now, from the locked lots, while the
@@ -186,15 +195,13 @@ def _session_sign_once(
     if plan is not None:
         from mesoclinic.consultations.services import plan_complete_if_done
 
-        plan_complete_if_done(
-            scope=scope,
-            plan=plan,
-            signed_sessions=TreatmentSession.objects.filter(
-                plan=plan, status=SessionStatus.SIGNED
-            ).count(),
-            now=now,
-            request=request,
-        )
+        signed_sessions = TreatmentSession.objects.filter(
+            plan=plan, status=SessionStatus.SIGNED
+        ).count()
+        if signed_sessions >= plan.sessions:  # the course's last session: close the plan
+            plan_complete_if_done(
+                scope=scope, plan=plan, signed_sessions=signed_sessions, now=now, request=request
+            )
     audit_record(
         action=AuditAction.UPDATE,
         request=request,

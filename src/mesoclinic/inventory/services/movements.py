@@ -145,6 +145,7 @@ def stock_use_many(
     administered_at: dt.datetime,
     session_ref: int | None = None,
     clinic: Clinic | None = None,
+    locked_lots: Sequence[Lot] | None = None,
     request=None,
 ) -> list[StockMovement]:
     """Record several administrations given at one time (a signed chart) in set-based writes.
@@ -154,7 +155,9 @@ def stock_use_many(
     (the database's CHECK still refuses a balance below zero); the ledger lines and
     their audit events are inserted in one statement each. Returns the lines in the
     order of `uses`, each with its locked lot (and product). `clinic` saves reading
-    the scope's clinic again when the caller holds it.
+    the scope's clinic again when the caller holds it; `locked_lots`, the lots when the
+    caller has already locked them with `stock_lots_lock` in this transaction (signing
+    checks the chart on the locked lots first).
     """
     if not uses:
         return []
@@ -176,7 +179,9 @@ def stock_use_many(
             )
     if timezone.is_naive(administered_at):
         raise ValueError("administered_at must be timezone-aware")
-    lots = {lot.pk: lot for lot in stock_lots_lock(scope=scope, lot_ids=[u.lot_id for u in uses])}
+    if locked_lots is None:
+        locked_lots = stock_lots_lock(scope=scope, lot_ids=[u.lot_id for u in uses])
+    lots = {lot.pk: lot for lot in locked_lots if lot.organisation_id == scope.organisation_id}
     if any(use.lot_id not in lots for use in uses):
         raise ValidationError({"lot": _("This lot belongs to another organisation.")})
     totals: dict[int, int] = defaultdict(int)
